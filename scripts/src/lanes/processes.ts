@@ -1,0 +1,171 @@
+/**
+ * Start the lanes' processes, know when each is ready, and make sure every one of them is stopped.
+ *
+ * Each process runs in its own process group (so a wrapper such as tsx and its child die together), its output
+ * goes to a log file, and readiness is read from what the process prints — never a fixed sleep.
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import path from "node:path";
+import { execa, type ResultPromise } from "execa";
+
+/** How to tell that a process is ready: a line it prints matching `pattern`; the match is handed back. */
+export interface Readiness {
+  pattern: RegExp;
+  timeoutMs: number;
+}
+
+export interface StartOptions {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd?: string;
+  readiness: Readiness;
+}
+
+export interface Started {
+  name: string;
+  pid: number;
+  match: RegExpMatchArray;
+  logFile: string;
+}
+
+export class ProcessGroup {
+  private readonly running = new Map<string, ResultPromise>();
+  private stopping = false;
+
+  constructor(private readonly logDir: string) {}
+
+  /** Start a long-running service and resolve once it prints its readiness line. */
+  async start(options: StartOptions): Promise<Started> {
+    if (this.stopping) throw new Error(`not starting ${options.name}: shutting down`);
+    const logFile = path.join(this.logDir, `${options.name}.log`);
+    const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
+    const child = execa(options.command, options.args, {
+      env: options.env,
+      extendEnv: false,
+      cwd: options.cwd,
+      detached: true,
+      reject: false,
+      stdin: "ignore",
+      buffer: false,
+      stripFinalNewline: false,
+    });
+    this.running.set(options.name, child);
+    const pid = child.pid;
+    if (pid === undefined) {
+      log.end();
+      throw new Error(`${options.name}: could not start ${options.command} (is it installed?) — see ${logFile}`);
+    }
+    const match = await waitForLine(child, log, options, logFile);
+    return { name: options.name, pid, match, logFile };
+  }
+
+  /** Stop every process still running: SIGTERM to its group, SIGKILL after a grace period. */
+  async stopAll(graceMs = 5000): Promise<void> {
+    this.stopping = true;
+    const stops = [...this.running.entries()].reverse().map(async ([name, child]) => {
+      await stopGroup(child, graceMs);
+      this.running.delete(name);
+    });
+    await Promise.all(stops);
+  }
+
+  pids(): number[] {
+    return [...this.running.values()].map((c) => c.pid).filter((p): p is number => p !== undefined);
+  }
+}
+
+function waitForLine(
+  child: ResultPromise,
+  log: WriteStream,
+  options: StartOptions,
+  logFile: string,
+): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    let pending = "";
+    const finish = (error: Error | null, match?: RegExpMatchArray) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error) reject(error);
+      else resolve(match!);
+    };
+    const onData = (chunk: Buffer) => {
+      log.write(chunk);
+      if (settled) return;
+      pending += chunk.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        const match = line.match(options.readiness.pattern);
+        if (match) return finish(null, match);
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    const timer = setTimeout(
+      () => finish(new Error(`${options.name} was not ready within ${options.readiness.timeoutMs} ms — see ${logFile}`)),
+      options.readiness.timeoutMs,
+    );
+    void child.then((result) => {
+      log.end();
+      finish(new Error(`${options.name} exited (code ${result.exitCode ?? result.signal}) before it was ready — see ${logFile}`));
+    });
+  });
+}
+
+async function stopGroup(child: ResultPromise, graceMs: number): Promise<void> {
+  const pid = child.pid;
+  if (pid === undefined || child.exitCode !== undefined) return;
+  const signalGroup = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+  const exited = child.then(() => true);
+  signalGroup("SIGTERM");
+  const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
+  if (!(await Promise.race([exited, timedOut]))) {
+    signalGroup("SIGKILL");
+    await exited;
+  }
+  // Children that outlived their leader (same group) get the same end.
+  signalGroup("SIGKILL");
+}
+
+/** Run a client command to completion, its output both logged and returned. */
+export async function runToCompletion(options: {
+  name: string;
+  command: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  logDir: string;
+  timeoutMs: number;
+  shell?: boolean;
+}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string; timedOut: boolean }> {
+  const result = await execa(options.command, options.args, {
+    env: options.env,
+    extendEnv: false,
+    cwd: options.cwd,
+    reject: false,
+    stdin: "ignore",
+    timeout: options.timeoutMs,
+    killSignal: "SIGKILL",
+    shell: options.shell ?? false,
+    all: false,
+  });
+  const logFile = path.join(options.logDir, `${options.name}.log`);
+  const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
+  log.end(`--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}\n--- exit ${result.exitCode}\n`);
+  return {
+    exitCode: result.exitCode,
+    stdout: String(result.stdout),
+    stderr: String(result.stderr),
+    timedOut: result.timedOut,
+  };
+}

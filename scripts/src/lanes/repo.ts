@@ -1,0 +1,15 @@
+/** Where things are in this repository, for scripts run from anywhere. */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+export const repoPath = (...parts: string[]): string => path.join(REPO_ROOT, ...parts);
+
+export const CAPTURE_ADDON = repoPath("addons", "mitm_capture.py");
+export const OFFLINE_UPSTREAM_ADDON = repoPath("addons", "offline_upstream.py");
+export const CLAUDE_LANE_SCRIPT = repoPath("docker", "differential-network-capture", "claude-lane.sh");
+export const DEMO_PROJECT = repoPath("scripts", "demo-project");
+export const ANALYZER_CLI = repoPath("analyzer", "dist", "cli.js");
+export const TSX = repoPath("node_modules", ".bin", "tsx");
+export const NODE_BIN = repoPath("node_modules", ".bin");
+export const VENV_MITMDUMP = repoPath(".venv", "bin", "mitmdump");

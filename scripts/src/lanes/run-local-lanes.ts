@@ -1,0 +1,311 @@
+/**
+ * The Compose topology as local processes, for machines without Docker and for the offline demo.
+ *
+ *   claude (direct)   --HTTPS_PROXY-->  mitm-direct (regular)            --> API
+ *   claude (headroom) --BASE_URL----->  mitm-headroom-client (reverse) --> proxy --HTTPS_PROXY--> mitm-headroom-upstream --> API
+ *
+ * Every lane's environment comes from docker/differential-network-capture/lanes.yml, the file Compose extends,
+ * with container addresses turned into 127.0.0.1 ports. The API is the mock (offline; the lanes' mitmproxies
+ * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
+ * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  MITM_SERVICES,
+  readLaneDescription,
+  serviceEnvironment,
+  type LaneDescription,
+  type LocalPlaces,
+  type MitmService,
+  type ServiceName,
+} from "./lane-description.js";
+import { ProcessGroup, runToCompletion } from "./processes.js";
+import {
+  ANALYZER_CLI,
+  CAPTURE_ADDON,
+  CLAUDE_LANE_SCRIPT,
+  NODE_BIN,
+  OFFLINE_UPSTREAM_ADDON,
+  TSX,
+  VENV_MITMDUMP,
+  repoPath,
+} from "./repo.js";
+
+export type ApiChoice = "mock" | "real";
+export type ProxyChoice = "standin" | "headroom";
+
+export interface RunOptions {
+  api: ApiChoice;
+  proxy: ProxyChoice;
+  capturesDir: string;
+  /** The project Claude Code works in; each lane gets a fresh copy at the same path. */
+  project: string;
+  runDir?: string;
+  keepRunDir: boolean;
+  append: boolean;
+  report: boolean;
+  clientTimeoutMs: number;
+  env: Readonly<Record<string, string | undefined>>;
+  log: (line: string) => void;
+}
+
+export interface LaneClientResult {
+  lane: "direct" | "headroom";
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+}
+
+export interface RunResult {
+  ok: boolean;
+  clients: LaneClientResult[];
+  captures: { direct: string; headroomClient: string; headroomUpstream: string };
+  report?: { markdown: string; json: string };
+  mockDigestLog?: string;
+  runDir: string;
+}
+
+export const LANE_CAPTURE_FILES = {
+  direct: "direct.jsonl",
+  headroomClient: "headroom-client.jsonl",
+  headroomUpstream: "headroom-upstream.jsonl",
+} as const;
+
+const READY_MS = 60_000;
+const LISTENING = /"event":"listening".*"url":"([^"]+)"/;
+const MITM_LISTENING = /listening at (?:http:\/\/)?\[?([0-9a-f.:]+)\]?:(\d+)/i;
+
+/** Variables every child gets from the caller's environment; everything else is set deliberately. */
+const PASSED_THROUGH = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM"];
+
+export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
+  const description = readLaneDescription();
+  const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
+  const dirs = prepareRunDir(runDir, options.capturesDir);
+  const captures = {
+    direct: path.join(options.capturesDir, LANE_CAPTURE_FILES.direct),
+    headroomClient: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomClient),
+    headroomUpstream: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomUpstream),
+  };
+  if (!options.append) for (const file of Object.values(captures)) rmSync(file, { force: true });
+
+  const apiKey = options.env.ANTHROPIC_API_KEY || (options.api === "mock" ? "sk-ant-demo-offline-not-a-real-key" : "");
+  if (!apiKey) throw new UsageError("ANTHROPIC_API_KEY is not set: export it to run the lanes against the real API");
+  const mitmdump = options.env.MITMDUMP || VENV_MITMDUMP;
+  if (!existsSync(mitmdump)) throw new UsageError(`mitmdump not found at ${mitmdump}: run \`make venv\` (or set MITMDUMP)`);
+
+  const base = baseEnvironment(options.env);
+  const group = new ProcessGroup(dirs.logs);
+  const places: LocalPlaces = { serviceUrls: {}, capturesDir: options.capturesDir, certsDir: dirs.certs };
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    options.log(`${signal}: stopping every lane process`);
+    void group.stopAll().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+  };
+  process.once("SIGINT", stopOnSignal);
+  process.once("SIGTERM", stopOnSignal);
+
+  let mockDigestLog: string | undefined;
+  const clients: LaneClientResult[] = [];
+  try {
+    // 1. The API: the mock, reachable as api.anthropic.com through each lane's mitmproxy.
+    let mock: { url: URL; ca: string } | undefined;
+    if (options.api === "mock") {
+      mockDigestLog = path.join(options.capturesDir, "mock-requests.jsonl");
+      rmSync(mockDigestLog, { force: true });
+      const started = await group.start({
+        name: "mock-anthropic",
+        command: TSX,
+        args: [
+          repoPath("scripts", "src", "mock-anthropic", "cli.ts"),
+          "--host", "127.0.0.1", "--port", "0",
+          "--tls-dir", dirs.mockTls, "--hostname", "api.anthropic.com",
+          "--digest-log", mockDigestLog,
+        ],
+        env: base,
+        readiness: { pattern: LISTENING, timeoutMs: READY_MS },
+      });
+      mock = { url: new URL(started.match[1]!), ca: path.join(dirs.mockTls, "ca.pem") };
+      options.log(`mock Anthropic API: ${mock.url.origin} (as api.anthropic.com)`);
+    }
+
+    // 2. The mitmproxies, in dependency order; each one's address becomes available to the next.
+    const startMitm = async (service: MitmService) => {
+      const meta = description.meta[service] ?? {};
+      const env = { ...base, ...serviceEnvironment(description, service, options.env, places) };
+      const args = ["--listen-host", "127.0.0.1", "--listen-port", "0", "--set", `confdir=${path.join(dirs.certs, service)}`];
+      if (meta.mitm_mode === "reverse") {
+        const target = localTarget(meta.reverse_to, places);
+        args.push("--mode", `reverse:${target}`);
+      } else {
+        args.push("--mode", "regular");
+      }
+      args.push("-s", CAPTURE_ADDON, "--set", "flow_detail=0");
+      if (mock) {
+        args.push("-s", OFFLINE_UPSTREAM_ADDON, "--set", `ssl_verify_upstream_trusted_ca=${mock.ca}`);
+        env.OFFLINE_UPSTREAM_MAP = `api.anthropic.com=127.0.0.1:${mock.url.port}`;
+      }
+      const started = await group.start({
+        name: service,
+        command: mitmdump,
+        args,
+        env,
+        readiness: { pattern: MITM_LISTENING, timeoutMs: READY_MS },
+      });
+      places.serviceUrls[service] = `http://127.0.0.1:${started.match[2]}`;
+      options.log(`${service}: ${places.serviceUrls[service]} (${meta.mitm_mode ?? "regular"}) -> ${env.CAPTURE_OUTPUT}`);
+    };
+    await startMitm("mitm-direct");
+    await startMitm("mitm-headroom-upstream");
+
+    // 3. The proxy under test, sending its upstream traffic through mitm-headroom-upstream.
+    await startProxy(options, description, group, places, base);
+
+    await startMitm("mitm-headroom-client");
+
+    // 4. Claude Code in each lane, one after the other, each from the same fresh project copy and HOME.
+    for (const lane of ["direct", "headroom"] as const) {
+      const service: ServiceName = lane === "direct" ? "claude-direct" : "claude-headroom";
+      resetDir(dirs.project, options.project);
+      resetDir(dirs.home);
+      const env = {
+        ...base,
+        ...serviceEnvironment(description, service, options.env, places),
+        HOME: dirs.home,
+        PATH: `${NODE_BIN}:${base.PATH ?? ""}`,
+        ANTHROPIC_API_KEY: apiKey,
+      };
+      options.log(`claude (${lane}): running in ${dirs.project}`);
+      const result = await runToCompletion({
+        name: service,
+        command: "bash",
+        args: [CLAUDE_LANE_SCRIPT],
+        env,
+        cwd: dirs.project,
+        logDir: dirs.logs,
+        timeoutMs: options.clientTimeoutMs,
+      });
+      clients.push({ lane, ...result });
+      options.log(`claude (${lane}): exit ${result.timedOut ? "timeout" : result.exitCode}`);
+    }
+  } finally {
+    await group.stopAll();
+    process.removeListener("SIGINT", stopOnSignal);
+    process.removeListener("SIGTERM", stopOnSignal);
+  }
+
+  const ok = clients.length === 2 && clients.every((c) => c.exitCode === 0);
+  const result: RunResult = { ok, clients, captures, mockDigestLog, runDir };
+  if (options.report) result.report = await buildReport(options, captures, dirs.logs, base);
+  if (ok && !options.keepRunDir && !options.runDir) rmSync(runDir, { recursive: true, force: true });
+  return result;
+}
+
+export class UsageError extends Error {}
+
+function prepareRunDir(runDir: string, capturesDir: string) {
+  const dirs = {
+    logs: path.join(runDir, "logs"),
+    certs: path.join(runDir, "certs"),
+    mockTls: path.join(runDir, "mock-tls"),
+    project: path.join(runDir, "project"),
+    home: path.join(runDir, "home"),
+  };
+  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const service of MITM_SERVICES) mkdirSync(path.join(dirs.certs, service), { recursive: true, mode: 0o700 });
+  mkdirSync(capturesDir, { recursive: true, mode: 0o700 });
+  return dirs;
+}
+
+/** Heavy or private folders a project copy leaves out. */
+const SKIPPED_IN_COPY = new Set(["node_modules", ".git", ".venv", "captures", "dist"]);
+
+function resetDir(dir: string, copyFrom?: string): void {
+  rmSync(dir, { recursive: true, force: true });
+  if (copyFrom) cpSync(copyFrom, dir, { recursive: true, filter: (source) => !SKIPPED_IN_COPY.has(path.basename(source)) });
+  else mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
+
+function baseEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of PASSED_THROUGH) if (env[name]) out[name] = env[name]!;
+  return out;
+}
+
+/** A `http://service:port` target from lanes.yml, as a local URL (the service must already be running). */
+function localTarget(target: string | undefined, places: LocalPlaces): string {
+  const match = target?.match(/^http:\/\/([a-z0-9-]+):\d+/);
+  const local = match ? places.serviceUrls[match[1]!] : undefined;
+  if (!local) throw new Error(`lanes.yml: reverse target ${target ?? "(none)"} is not a started service`);
+  return local;
+}
+
+async function startProxy(
+  options: RunOptions,
+  description: LaneDescription,
+  group: ProcessGroup,
+  places: LocalPlaces,
+  base: Record<string, string>,
+): Promise<void> {
+  const env = { ...base, ...serviceEnvironment(description, "headroom-proxy", options.env, places) };
+  if (options.proxy === "standin") {
+    const started = await group.start({
+      name: "headroom-proxy",
+      command: TSX,
+      args: [repoPath("scripts", "src", "standin-proxy", "cli.ts"), "--host", "127.0.0.1", "--port", "0"],
+      env,
+      readiness: { pattern: LISTENING, timeoutMs: READY_MS },
+    });
+    places.serviceUrls["headroom-proxy"] = new URL(started.match[1]!).origin;
+    options.log(`headroom-proxy: stand-in at ${places.serviceUrls["headroom-proxy"]}`);
+    return;
+  }
+  const command = options.env.HEADROOM_COMMAND || "headroom";
+  const port = await freePort();
+  const started = await group.start({
+    name: "headroom-proxy",
+    command,
+    args: ["proxy", "--host", "127.0.0.1", "--port", String(port)],
+    env: { ...env, HOME: path.join(path.dirname(places.certsDir), "home-headroom-proxy") },
+    readiness: { pattern: /Uvicorn running on|Application startup complete|listening on/i, timeoutMs: 180_000 },
+  });
+  places.serviceUrls["headroom-proxy"] = `http://127.0.0.1:${port}`;
+  options.log(`headroom-proxy: real Headroom (${command}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
+}
+
+async function freePort(): Promise<number> {
+  const net = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function buildReport(
+  options: RunOptions,
+  captures: RunResult["captures"],
+  logDir: string,
+  base: Record<string, string>,
+): Promise<{ markdown: string; json: string }> {
+  const markdown = path.join(options.capturesDir, "report.md");
+  const json = path.join(options.capturesDir, "report.json");
+  const result = await runToCompletion({
+    name: "headroom-analyze",
+    command: process.execPath,
+    args: [ANALYZER_CLI, "network-diff", "--direct", captures.direct, "--headroom", captures.headroomClient,
+      "--output", markdown, "--json-output", json, "--quiet"],
+    env: base,
+    cwd: options.capturesDir,
+    logDir,
+    timeoutMs: 120_000,
+  });
+  if (result.exitCode !== 0) throw new Error(`the report failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
+  return { markdown, json };
+}
+
