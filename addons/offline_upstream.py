@@ -7,7 +7,10 @@ real run would produce.
 
     OFFLINE_UPSTREAM_MAP="api.anthropic.com=127.0.0.1:8443[,other.host=host:port]"
 
-Loaded next to the capture addon: mitmdump -s mitm_capture.py -s offline_upstream.py
+Loaded next to the capture addon, with lazy upstream connections so that the request's URL is still the
+one the client asked for when the connection is made:
+
+    mitmdump -s mitm_capture.py -s offline_upstream.py --set connection_strategy=lazy
 """
 
 from __future__ import annotations

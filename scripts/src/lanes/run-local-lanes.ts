@@ -144,7 +144,9 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
       }
       args.push("-s", CAPTURE_ADDON, "--set", "flow_detail=0");
       if (mock) {
+        // Lazy connections keep the recorded URL as the client's (api.anthropic.com), not the mock's address.
         args.push("-s", OFFLINE_UPSTREAM_ADDON, "--set", `ssl_verify_upstream_trusted_ca=${mock.ca}`);
+        args.push("--set", "connection_strategy=lazy");
         env.OFFLINE_UPSTREAM_MAP = `api.anthropic.com=127.0.0.1:${mock.url.port}`;
       }
       const started = await group.start({
