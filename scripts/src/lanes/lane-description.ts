@@ -25,32 +25,26 @@ export type ServiceName =
 export const MITM_SERVICES = ["mitm-direct", "mitm-headroom-upstream", "mitm-headroom-client"] as const;
 export type MitmService = (typeof MITM_SERVICES)[number];
 
-/** What x-lanes says about a service: how its mitmproxy runs, or whose client it is. */
-export interface LaneMeta {
-  mitm_mode?: "regular" | "reverse";
-  reverse_to?: string;
-  listen_port?: number;
-  client_of?: ServiceName;
-}
-
 export interface LaneDescription {
-  meta: Record<string, LaneMeta>;
+  /** The service's command as written in lanes.yml (container paths and addresses). */
+  command: Record<string, string[]>;
   /** Raw (uninterpolated) environment per service, exactly as written in lanes.yml. */
   environment: Record<string, Record<string, string>>;
 }
 
 export function readLaneDescription(file: string = LANES_FILE): LaneDescription {
   const doc = parse(readFileSync(file, "utf8")) as {
-    "x-lanes"?: Record<string, LaneMeta>;
-    services?: Record<string, { environment?: Record<string, string | number | boolean> }>;
+    services?: Record<string, { command?: unknown[]; environment?: Record<string, string | number | boolean> }>;
   };
   const environment: Record<string, Record<string, string>> = {};
+  const command: Record<string, string[]> = {};
   for (const [service, definition] of Object.entries(doc.services ?? {})) {
     environment[service] = Object.fromEntries(
       Object.entries(definition.environment ?? {}).map(([k, v]) => [k, String(v)]),
     );
+    if (definition.command) command[service] = definition.command.map(String);
   }
-  return { meta: doc["x-lanes"] ?? {}, environment };
+  return { command, environment };
 }
 
 /**
@@ -69,6 +63,8 @@ export function interpolate(value: string, env: Readonly<Record<string, string |
 
 /** Where each container address lives when the lanes run as local processes. */
 export interface LocalPlaces {
+  /** this repository's addons/ folder */
+  addonsDir: string;
   /** service name -> base URL on loopback, e.g. http://127.0.0.1:41234 */
   serviceUrls: Partial<Record<string, string>>;
   capturesDir: string;
@@ -79,6 +75,7 @@ export interface LocalPlaces {
 /** Turn one interpolated value from lanes.yml into its local equivalent. */
 export function localizeValue(value: string, places: LocalPlaces): string {
   let out = value.replace(/^\/captures(?=\/|$)/, places.capturesDir);
+  out = out.replace(/^\/addons(?=\/|$)/, places.addonsDir);
   out = out.replace(/^\/certs\/([^/]+)/, (_m, service: string) => path.join(places.certsDir, service));
   out = out.replace(/^http:\/\/([a-z0-9-]+):(\d+)(.*)$/, (match, service: string, _port, rest: string) => {
     const local = places.serviceUrls[service];
@@ -101,4 +98,32 @@ export function serviceEnvironment(
   return Object.fromEntries(
     Object.entries(raw).map(([key, value]) => [key, localizeValue(interpolate(value, env), places)]),
   );
+}
+
+/**
+ * A service's command from lanes.yml, made local: its executable replaced, listening on 127.0.0.1 and port 0
+ * (the OS picks; the process says which), container paths and service addresses localized.
+ */
+export function localCommand(
+  description: LaneDescription,
+  service: ServiceName,
+  places: LocalPlaces,
+  executable: string,
+): string[] {
+  const raw = description.command[service];
+  if (!raw || raw.length === 0) throw new Error(`lanes.yml gives no command for ${service}`);
+  const args = raw.slice(1);
+  const out: string[] = [executable];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const previous = args[i - 1];
+    if (previous === "--listen-host" || previous === "--host") out.push("127.0.0.1");
+    else if (previous === "--listen-port" || previous === "--port") out.push("0");
+    else if (arg.startsWith("reverse:")) out.push(`reverse:${localizeValue(arg.slice("reverse:".length), places)}`);
+    else if (arg.includes("=")) {
+      const [key, ...rest] = arg.split("=");
+      out.push(`${key}=${localizeValue(rest.join("="), places)}`);
+    } else out.push(localizeValue(arg, places));
+  }
+  return out;
 }

@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   MITM_SERVICES,
+  localCommand,
   readLaneDescription,
   serviceEnvironment,
   type LaneDescription,
@@ -99,7 +100,12 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
   const base = baseEnvironment(options.env);
   const group = new ProcessGroup(dirs.logs);
-  const places: LocalPlaces = { serviceUrls: {}, capturesDir: options.capturesDir, certsDir: dirs.certs };
+  const places: LocalPlaces = {
+    serviceUrls: {},
+    capturesDir: options.capturesDir,
+    certsDir: dirs.certs,
+    addonsDir: path.dirname(CAPTURE_ADDON),
+  };
   const stopOnSignal = (signal: NodeJS.Signals) => {
     options.log(`${signal}: stopping every lane process`);
     void group.stopAll().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
@@ -133,16 +139,8 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
     // 2. The mitmproxies, in dependency order; each one's address becomes available to the next.
     const startMitm = async (service: MitmService) => {
-      const meta = description.meta[service] ?? {};
       const env = { ...base, ...serviceEnvironment(description, service, options.env, places) };
-      const args = ["--listen-host", "127.0.0.1", "--listen-port", "0", "--set", `confdir=${path.join(dirs.certs, service)}`];
-      if (meta.mitm_mode === "reverse") {
-        const target = localTarget(meta.reverse_to, places);
-        args.push("--mode", `reverse:${target}`);
-      } else {
-        args.push("--mode", "regular");
-      }
-      args.push("-s", CAPTURE_ADDON, "--set", "flow_detail=0");
+      const [command, ...args] = localCommand(description, service, places, mitmdump);
       if (mock) {
         // Lazy connections keep the recorded URL as the client's (api.anthropic.com), not the mock's address.
         args.push("-s", OFFLINE_UPSTREAM_ADDON, "--set", `ssl_verify_upstream_trusted_ca=${mock.ca}`);
@@ -151,13 +149,13 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
       }
       const started = await group.start({
         name: service,
-        command: mitmdump,
+        command: command!,
         args,
         env,
         readiness: { pattern: MITM_LISTENING, timeoutMs: READY_MS },
       });
       places.serviceUrls[service] = `http://127.0.0.1:${started.match[2]}`;
-      options.log(`${service}: ${places.serviceUrls[service]} (${meta.mitm_mode ?? "regular"}) -> ${env.CAPTURE_OUTPUT}`);
+      options.log(`${service}: ${places.serviceUrls[service]} -> ${env.CAPTURE_OUTPUT}`);
     };
     await startMitm("mitm-direct");
     await startMitm("mitm-headroom-upstream");
@@ -264,12 +262,14 @@ async function startProxy(
     options.log(`headroom-proxy: stand-in at ${places.serviceUrls["headroom-proxy"]}`);
     return;
   }
-  const command = options.env.HEADROOM_COMMAND || "headroom";
   const port = await freePort();
+  const [command, ...args] = localCommand(description, "headroom-proxy", places, options.env.HEADROOM_COMMAND || "headroom");
+  const portIndex = args.indexOf("--port") + 1;
+  if (portIndex > 0) args[portIndex] = String(port);
   const started = await group.start({
     name: "headroom-proxy",
-    command,
-    args: ["proxy", "--host", "127.0.0.1", "--port", String(port)],
+    command: command!,
+    args,
     env: { ...env, HOME: path.join(path.dirname(places.certsDir), "home-headroom-proxy") },
     readiness: { pattern: /Uvicorn running on|Application startup complete|listening on/i, timeoutMs: 180_000 },
   });

@@ -1,0 +1,140 @@
+/**
+ * The offline demo, end to end: both lanes with real mitmdump + our addon, the real Claude Code CLI, the mock
+ * Anthropic API and the stand-in proxy, then the report. What `make demo` runs, checked the way a user would.
+ */
+import { execa } from "execa";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { REPO_ROOT, TSX } from "../src/lanes/repo.js";
+
+const CANARY_KEY = `sk-ant-api03-e2e-canary-${process.pid}-DO-NOT-LEAK`;
+const FINAL_TEXT = /MOCK-FINAL/;
+
+interface CaptureRecord {
+  sequence: number;
+  url: string;
+  method: string;
+  request_body_size: number;
+  request_body_sha256: string;
+  request_headers: Record<string, string>;
+  request_json?: { messages?: Array<{ role: string; content: unknown }> };
+  response_status: number | null;
+  usage: Record<string, number | null> | null;
+}
+
+const readJsonl = <T>(file: string): T[] =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as T);
+
+const isMessages = (r: CaptureRecord) => r.method === "POST" && new URL(r.url).pathname === "/v1/messages";
+const carriesToolResult = (r: CaptureRecord) =>
+  JSON.stringify(r.request_json?.messages?.at(-1)?.content ?? "").includes('"tool_result"');
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? filesUnder(full) : [full];
+  });
+}
+
+/** Processes whose command line or environment mentions `marker` (our run folder). */
+function processesMentioning(marker: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
+    if (Number(pid) === process.pid) continue;
+    for (const file of ["cmdline", "environ"]) {
+      try {
+        const text = readFileSync(`/proc/${pid}/${file}`, "latin1");
+        if (text.includes(marker)) found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ")}`);
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+  }
+  return found;
+}
+
+describe("make demo: both lanes offline with the real Claude Code CLI", () => {
+  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-"));
+  const captures = path.join(work, "captures");
+  const runDir = path.join(work, "run");
+  let run: { exitCode: number | undefined; stdout: string; stderr: string };
+  const lane = (name: string) => readJsonl<CaptureRecord>(path.join(captures, `${name}.jsonl`));
+
+  beforeAll(async () => {
+    const result = await execa(TSX, [path.join(REPO_ROOT, "scripts/src/lanes/cli.ts"), "--captures", captures, "--run-dir", runDir], {
+      cwd: REPO_ROOT,
+      env: { ANTHROPIC_API_KEY: CANARY_KEY },
+      reject: false,
+      timeout: 540_000,
+    });
+    run = { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
+  });
+
+  test("the runner succeeds and both Claude Code runs print the mock's final text", () => {
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).toBe(0);
+    for (const name of ["direct", "headroom"]) {
+      const section = run.stdout.split(`== claude (${name}) exit `)[1] ?? "";
+      expect(section.startsWith("0\n"), `claude (${name}) did not exit 0:\n${run.stdout}`).toBe(true);
+      expect(section.split("\n== ")[0]).toMatch(FINAL_TEXT);
+    }
+  });
+
+  test("each lane captured the tool turn and the final turn of /v1/messages", () => {
+    for (const name of ["direct", "headroom-client", "headroom-upstream"]) {
+      const messages = lane(name).filter(isMessages);
+      expect(messages.length, `${name}: /v1/messages exchanges`).toBeGreaterThanOrEqual(2);
+      expect(messages.some(carriesToolResult), `${name}: a turn carrying the tool_result`).toBe(true);
+      expect(messages.every((r) => r.response_status === 200)).toBe(true);
+      expect(messages.some((r) => (r.usage?.output_tokens ?? 0) > 0), `${name}: usage recorded`).toBe(true);
+    }
+  });
+
+  test("the direct lane's captures are byte-faithful: every body hash is one the mock received", () => {
+    const received = new Set(readJsonl<{ sha256: string }>(path.join(captures, "mock-requests.jsonl")).map((d) => d.sha256));
+    const direct = lane("direct");
+    expect(direct.length).toBeGreaterThan(0);
+    for (const record of direct) expect(received, `${record.url} #${record.sequence}`).toContain(record.request_body_sha256);
+  });
+
+  test("the headroom-upstream lane shows the stand-in's shortened tool_result", () => {
+    const client = lane("headroom-client").filter((r) => isMessages(r) && carriesToolResult(r));
+    const upstream = lane("headroom-upstream").filter((r) => isMessages(r) && carriesToolResult(r));
+    expect(client.length).toBeGreaterThan(0);
+    expect(upstream.length).toBe(client.length);
+    const [first] = client;
+    const [forwarded] = upstream;
+    expect(forwarded!.request_body_size).toBeLessThan(first!.request_body_size);
+    expect(JSON.stringify(forwarded!.request_json)).toMatch(/stand-in/);
+    const names = Object.keys(forwarded!.request_headers).map((n) => n.toLowerCase());
+    expect(names.some((n) => n.startsWith("x-headroom-"))).toBe(true);
+  });
+
+  test("the report pairs the /v1/messages exchanges of both lanes", () => {
+    const report = JSON.parse(readFileSync(path.join(captures, "report.json"), "utf8")) as {
+      paired: Array<{ route: string }>;
+    };
+    expect(report.paired.filter((p) => p.route.includes("/v1/messages")).length).toBeGreaterThanOrEqual(2);
+    const markdown = readFileSync(path.join(captures, "report.md"), "utf8");
+    expect(markdown).toContain("Differential Network Capture Report");
+    expect(run.stdout).toContain(path.join(captures, "report.md"));
+  });
+
+  test("the API key appears nowhere under captures/, and captures are private", () => {
+    const files = filesUnder(captures);
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const file of files) expect(readFileSync(file, "latin1").includes(CANARY_KEY), file).toBe(false);
+    expect(statSync(captures).mode & 0o777).toBe(0o700);
+    for (const name of ["direct", "headroom-client", "headroom-upstream"]) {
+      expect(statSync(path.join(captures, `${name}.jsonl`)).mode & 0o777).toBe(0o600);
+    }
+  });
+
+  test("no process the run started is left running", () => {
+    expect(processesMentioning(runDir)).toEqual([]);
+  });
+});
