@@ -7,10 +7,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon ci bench
+.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e ci bench demo lanes
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package.json package-lock.json analyzer/package.json scripts/package.json
 	npm ci --no-audit --no-fund
@@ -39,10 +39,23 @@ test-analyzer: build ## Analyzer tests (vitest)
 test-addon: venv ## Addon lint, types and tests (ruff, mypy --strict, pytest)
 	$(VENV)/bin/ruff check addons
 	$(VENV)/bin/ruff format --check addons
-	$(VENV)/bin/mypy --strict addons/mitm_capture.py
+	$(VENV)/bin/mypy --strict addons/mitm_capture.py addons/offline_upstream.py
 	$(VENV)/bin/pytest -q addons/tests
 
-test: test-analyzer test-addon ## Run every test
+test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
+	npx tsc -p scripts/tsconfig.json --noEmit
+	npm test -w scripts
+
+test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy
+	cd scripts && npx vitest run --config vitest.e2e.config.ts
+
+test: test-analyzer test-addon test-scripts test-e2e ## Run every test
+
+demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report
+	npx tsx scripts/src/lanes/cli.ts --captures captures
+
+lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
+	npx tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)
 
 ci: test ## What CI runs (.ci/run)
 
