@@ -1,0 +1,154 @@
+#!/usr/bin/env node
+/**
+ * headroom-analyze — the command line over the analyzer pipeline (see pipeline.ts).
+ *
+ * Why a top-level handler: the user gets one line on stderr and a documented exit code for every
+ * failure, never a stack trace.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { EXIT, InputError, UsageError } from "./errors.js";
+import { fileSize } from "./load.js";
+import { createContext } from "./normalize.js";
+import type { PairBy } from "./pair.js";
+import { networkDiff, readLane } from "./pipeline.js";
+import { createProgress } from "./progress.js";
+import { renderLaneSummary } from "./render-markdown.js";
+import { summarizeLane } from "./summarize.js";
+
+const NAME = "headroom-analyze";
+
+const EPILOG = `Input: JSONL, one record per exchange — schema v1 (schema/capture-record.v1.schema.json, written by addons/mitm_capture.py) or the original harness's records (request_json, or request_body_b64 / request_body).
+Secrets: header values whose name contains authorization, api-key, apikey, token, secret or cookie, and URL query values whose key contains key, token, secret, signature or code, are redacted before anything is compared or written.
+
+Exit codes:
+  0   success (a cut-short last line is only a warning)
+  1   a report could not be written, or an unexpected failure
+  2   bad input: missing/unreadable file, a line that is not JSON (file:line), a record without method or url (file:line)
+  64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by)`;
+
+function warn(message: string): void {
+  process.stderr.write(`${NAME}: warning: ${message}\n`);
+}
+
+async function writeReport(path: string, text: string, label: string, quiet: boolean): Promise<void> {
+  const target = resolve(path);
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new ReportWriteError(`cannot write ${label} report ${path} (${code})`);
+  }
+  if (!quiet) process.stderr.write(`Wrote ${label} report: ${path}\n`);
+}
+
+class ReportWriteError extends Error {}
+
+function writeStdout(text: string): Promise<void> {
+  return new Promise((done) => {
+    process.stdout.write(text, () => done());
+  });
+}
+
+interface DiffArgs {
+  direct: string;
+  headroom: string;
+  output?: string;
+  "json-output"?: string;
+  "pair-by": PairBy;
+  quiet: boolean;
+}
+
+async function runNetworkDiff(args: DiffArgs): Promise<void> {
+  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
+  const progress = createProgress(total, process.stderr, !args.quiet);
+  const result = await networkDiff({
+    direct: args.direct,
+    headroom: args.headroom,
+    pairBy: args["pair-by"],
+    onBytes: (bytes) => progress.advance(bytes),
+    onWarning: warn,
+  }).finally(() => progress.done());
+  if (args.output) await writeReport(args.output, result.markdown, "Markdown", args.quiet);
+  else await writeStdout(result.markdown);
+  if (args["json-output"]) await writeReport(args["json-output"], result.json, "JSON", args.quiet);
+}
+
+async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
+  const progress = createProgress(await fileSize(args.file), process.stderr, !args.quiet);
+  const lane = await readLane("lane", args.file, createContext(), { onBytes: (bytes) => progress.advance(bytes), onWarning: warn }).finally(() =>
+    progress.done(),
+  );
+  await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges), lane.warnings));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await yargs(argv)
+    .scriptName(NAME)
+    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
+    .command(
+      ["network-diff", "$0"],
+      "Compare a direct capture with a headroom capture; Markdown report to stdout or --output (default command)",
+      (y) =>
+        y
+          .option("direct", { type: "string", demandOption: true, describe: "Capture of the direct lane (JSONL)", normalize: false })
+          .option("headroom", { type: "string", demandOption: true, describe: "Capture of the headroom lane (JSONL)" })
+          .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
+          .option("json-output", { type: "string", describe: "Also write the JSON report here (parent folders are created)" })
+          .option("pair-by", {
+            choices: ["path", "route"] as const,
+            default: "path" as PairBy,
+            describe: "Pairing key: path = method + path with query; route = method + host + path with query",
+          })
+          .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
+          .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")
+          .example(
+            "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",
+            "Both reports into reports/, pairing by method + host + path",
+          ),
+      async (args) => runNetworkDiff(args as unknown as DiffArgs),
+    )
+    .command(
+      "summary <file>",
+      "One capture's exchanges as a table: sequence, route, status, model, body bytes, tools count, stream",
+      (y) =>
+        y
+          .positional("file", { type: "string", demandOption: true, describe: "A lane capture (JSONL)" })
+          .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar" })
+          .example("$0 summary captures/direct.jsonl", "Quick look at one capture"),
+      async (args) => runSummary({ file: String(args.file), quiet: Boolean(args.quiet) }),
+    )
+    .strict()
+    .epilog(EPILOG)
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new UsageError(message ?? "invalid command line");
+    })
+    .help()
+    .version()
+    .parseAsync();
+}
+
+/** Map any failure to one stderr line and an exit code. */
+export function exitCodeFor(error: unknown): { code: number; message: string } {
+  if (error instanceof InputError) return { code: EXIT.badInput, message: error.message };
+  if (error instanceof UsageError) return { code: EXIT.usage, message: `${error.message} (see --help)` };
+  if (error instanceof ReportWriteError) return { code: EXIT.failure, message: error.message };
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: EXIT.failure, message: `unexpected failure: ${message.split("\n")[0]}` };
+}
+
+main(hideBin(process.argv)).then(
+  () => {
+    process.exitCode ??= EXIT.ok;
+  },
+  (error: unknown) => {
+    const { code, message } = exitCodeFor(error);
+    process.stderr.write(`${NAME}: error: ${message}\n`);
+    process.exitCode = code;
+  },
+);

@@ -1,0 +1,171 @@
+/**
+ * Stage 4 — compare: what differs between the two exchanges of a pair.
+ *
+ * Why sets of paths: a proxy that rewrites a request changes some JSON leaves, adds some and drops
+ * others; naming those paths (`$.messages[3].content[0].content`) says where it intervened without
+ * printing any content. Headers are compared by name (case-insensitive), values never shown.
+ */
+import type { AnthropicSummary, Exchange, JsonLeaves, Timings, Usage } from "./exchange.js";
+import type { PathTable } from "./normalize.js";
+import type { Pair } from "./pair.js";
+
+/** The Anthropic summary as reported (tool names are reported as added/removed instead). */
+export type AnthropicReport = Omit<AnthropicSummary, "tool_names">;
+
+export interface SideBySide<T> {
+  direct: T;
+  headroom: T;
+}
+
+/** One paired row of the report; the field names are those of the original harness's JSON. */
+export interface PairDiff {
+  route: string;
+  headroom_route: string;
+  direct_sequence: number | null;
+  headroom_sequence: number | null;
+  direct_line: number;
+  headroom_line: number;
+  status: SideBySide<number | null>;
+  request_body_size: SideBySide<number | null> & { delta: number | null };
+  /** `same` is null when a side's hash is unknown (a truncated body without a recorded hash). */
+  request_body_sha256: SideBySide<string | null> & { same: boolean | null };
+  anthropic: SideBySide<AnthropicReport> & { tools_added: string[]; tools_removed: string[] };
+  headers: { only_direct: string[]; only_headroom: string[]; changed: string[] };
+  json: {
+    only_direct: string[];
+    only_headroom: string[];
+    changed: string[];
+    /** False when that side's body is not JSON or could not be recovered. */
+    direct_is_json: boolean;
+    headroom_is_json: boolean;
+  };
+  usage: SideBySide<Usage | null>;
+  timings: SideBySide<Timings | null>;
+  error: SideBySide<Exchange["error"]>;
+}
+
+export interface JsonDelta {
+  only_direct: string[];
+  only_headroom: string[];
+  changed: string[];
+}
+
+/**
+ * Compares leaf sets with two arrays indexed by path id, so each pair costs O(leaves) and no
+ * per-pair maps. `mark[id] === epoch` means "seen in direct for the current pair".
+ */
+export class JsonComparer {
+  private mark: Int32Array;
+  private value: Float64Array;
+  private epoch = 0;
+
+  constructor(private readonly paths: PathTable) {
+    this.mark = new Int32Array(paths.size);
+    this.value = new Float64Array(paths.size);
+  }
+
+  compare(direct: JsonLeaves | null, headroom: JsonLeaves | null): JsonDelta {
+    if (this.mark.length < this.paths.size) {
+      this.mark = new Int32Array(this.paths.size);
+      this.value = new Float64Array(this.paths.size);
+      this.epoch = 0;
+    }
+    const { mark, value } = this;
+    const names = this.paths.paths;
+    this.epoch += 2;
+    const seen = this.epoch;
+    const matched = seen + 1;
+    const d = direct ?? { pathIds: new Int32Array(0), hashes: new Float64Array(0) };
+    const h = headroom ?? { pathIds: new Int32Array(0), hashes: new Float64Array(0) };
+    for (let i = 0; i < d.pathIds.length; i++) {
+      const id = d.pathIds[i] as number;
+      mark[id] = seen;
+      value[id] = d.hashes[i] as number;
+    }
+    const onlyHeadroom: string[] = [];
+    const changed: string[] = [];
+    for (let i = 0; i < h.pathIds.length; i++) {
+      const id = h.pathIds[i] as number;
+      if (mark[id] === seen) {
+        if (value[id] !== h.hashes[i]) changed.push(names[id] as string);
+        mark[id] = matched;
+      } else if (mark[id] !== matched) {
+        onlyHeadroom.push(names[id] as string);
+      }
+    }
+    const onlyDirect: string[] = [];
+    for (let i = 0; i < d.pathIds.length; i++) {
+      const id = d.pathIds[i] as number;
+      if (mark[id] === seen) onlyDirect.push(names[id] as string);
+    }
+    return { only_direct: onlyDirect, only_headroom: onlyHeadroom, changed };
+  }
+}
+
+/** Header names only in one lane, and names present in both whose values differ (case-insensitive). */
+export function headerDelta(
+  direct: ReadonlyArray<readonly [string, string]>,
+  headroom: ReadonlyArray<readonly [string, string]>,
+): PairDiff["headers"] {
+  const byName = (headers: ReadonlyArray<readonly [string, string]>) => {
+    const map = new Map<string, { name: string; value: string }>();
+    for (const [name, value] of headers) {
+      const lower = name.toLowerCase();
+      const known = map.get(lower);
+      map.set(lower, known ? { name: known.name, value: `${known.value}, ${value}` } : { name, value });
+    }
+    return map;
+  };
+  const d = byName(direct);
+  const h = byName(headroom);
+  const onlyDirect = [...d].filter(([lower]) => !h.has(lower)).map(([, header]) => header.name);
+  const onlyHeadroom = [...h].filter(([lower]) => !d.has(lower)).map(([, header]) => header.name);
+  const changed = [...d].filter(([lower, header]) => h.has(lower) && h.get(lower)?.value !== header.value).map(([, header]) => header.name);
+  const sort = (names: string[]) => names.sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()));
+  return { only_direct: sort(onlyDirect), only_headroom: sort(onlyHeadroom), changed: sort(changed) };
+}
+
+function anthropicReport(summary: AnthropicSummary): AnthropicReport {
+  const { tool_names: _names, ...rest } = summary;
+  return rest;
+}
+
+/** Everything the report says about one pair. */
+export function comparePair(pair: Pair, comparer: JsonComparer): PairDiff {
+  const { direct, headroom } = pair;
+  const delta = comparer.compare(direct.json, headroom.json);
+  const directTools = new Set(direct.anthropic.tool_names);
+  const headroomTools = new Set(headroom.anthropic.tool_names);
+  const dSha = direct.request_body_sha256;
+  const hSha = headroom.request_body_sha256;
+  const dSize = direct.request_body_size;
+  const hSize = headroom.request_body_size;
+  return {
+    route: direct.route,
+    headroom_route: headroom.route,
+    direct_sequence: direct.sequence,
+    headroom_sequence: headroom.sequence,
+    direct_line: direct.line,
+    headroom_line: headroom.line,
+    status: { direct: direct.response_status, headroom: headroom.response_status },
+    request_body_size: { direct: dSize, headroom: hSize, delta: dSize !== null && hSize !== null ? hSize - dSize : null },
+    request_body_sha256: { direct: dSha, headroom: hSha, same: dSha !== null && hSha !== null ? dSha === hSha : null },
+    anthropic: {
+      direct: anthropicReport(direct.anthropic),
+      headroom: anthropicReport(headroom.anthropic),
+      tools_added: [...headroomTools].filter((name) => !directTools.has(name)),
+      tools_removed: [...directTools].filter((name) => !headroomTools.has(name)),
+    },
+    headers: headerDelta(direct.request_headers, headroom.request_headers),
+    json: { ...delta, direct_is_json: direct.json !== null, headroom_is_json: headroom.json !== null },
+    usage: { direct: direct.usage, headroom: headroom.usage },
+    timings: { direct: direct.timings, headroom: headroom.timings },
+    error: { direct: direct.error, headroom: headroom.error },
+  };
+}
+
+/** Compare every pair. */
+export function comparePairs(pairs: readonly Pair[], paths: PathTable): PairDiff[] {
+  const comparer = new JsonComparer(paths);
+  return pairs.map((pair) => comparePair(pair, comparer));
+}

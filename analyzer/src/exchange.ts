@@ -1,0 +1,87 @@
+/**
+ * The one shape every later stage works on: an Exchange is one request/response seen by one lane,
+ * reduced to what a report needs. Whatever the input format (schema v1 or the original harness),
+ * normalize.ts produces this, already redacted.
+ */
+
+/** Anthropic token usage of one response; any field may be null when the response did not say. */
+export interface Usage {
+  input_tokens: number | null;
+  output_tokens: number | null;
+  cache_creation_input_tokens: number | null;
+  cache_read_input_tokens: number | null;
+}
+
+export interface Timings {
+  response_headers_ms: number | null;
+  first_byte_ms: number | null;
+  end_ms: number | null;
+}
+
+/** What the report says about an Anthropic Messages API request body. */
+export interface AnthropicSummary {
+  /** Top-level `tools` array length; 0 when absent. */
+  tools_count: number;
+  /** Bytes of the tools array as compact JSON with sorted keys; 0 when absent. */
+  tools_bytes: number;
+  /** SHA-256 of that serialization; null when absent. */
+  tools_sha256: string | null;
+  /** Tool names in request order. */
+  tool_names: readonly string[];
+  anthropic_beta: string | null;
+  model: string | null;
+  stream: boolean | null;
+  message_count: number | null;
+}
+
+/**
+ * The JSON request body flattened to leaves: `pathIds[i]` names a path (see PathTable), `hashes[i]`
+ * is a 53-bit hash of the value there. Empty objects and arrays are leaves of their own.
+ */
+export interface JsonLeaves {
+  pathIds: Int32Array;
+  hashes: Float64Array;
+}
+
+export interface Exchange {
+  file: string;
+  /** 1-based line of the record in its file. */
+  line: number;
+  lane: string;
+  /** The record's `sequence`; null when the record has none. */
+  sequence: number | null;
+  timestamp: number | null;
+  method: string;
+  /** URL with sensitive query values redacted, userinfo and fragment dropped. */
+  url: string;
+  host: string;
+  /** Path plus redacted query, e.g. `/v1/messages?beta=true`. */
+  path: string;
+  /** `METHOD host/path?query`: what the report calls the route. */
+  route: string;
+  /** Request headers, names as sent, sensitive values `<redacted>`. */
+  request_headers: ReadonlyArray<readonly [string, string]>;
+  request_body_size: number | null;
+  request_body_sha256: string | null;
+  /** True when the record's body was cut (request_body_truncated) so JSON and hash may be unknown. */
+  request_body_truncated: boolean;
+  response_status: number | null;
+  response_body_size: number | null;
+  response_stream: boolean | null;
+  /** Flattened JSON body; null when the body is not JSON (or could not be recovered). */
+  json: JsonLeaves | null;
+  anthropic: AnthropicSummary;
+  usage: Usage | null;
+  timings: Timings | null;
+  error: { kind: string; message: string } | null;
+}
+
+/** One lane's capture after loading: its exchanges in capture order plus warnings for the user. */
+export interface Lane {
+  name: string;
+  file: string;
+  exchanges: Exchange[];
+  warnings: string[];
+  /** Bytes of the input file. */
+  bytes: number;
+}

@@ -1,0 +1,147 @@
+/**
+ * Stage 1 — load: stream a JSONL capture and yield its records with file:line.
+ *
+ * Why streaming by hand: captures are hundreds of MB and a single line (one Claude Code request,
+ * whole conversation included) can be tens of MB. Lines are cut out of the read chunks as Buffers
+ * and joined once per line (no string concatenation per chunk, so no quadratic copying); the text
+ * is decoded with replacement characters, so invalid UTF-8 never crashes the reader. A last line
+ * that was cut short (a capture interrupted mid-write) becomes a warning instead of an error.
+ */
+import { createReadStream } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { InputError } from "./errors.js";
+
+/** One line of a file: its 1-based number, its text, and whether a newline ended it. */
+export interface Line {
+  line: number;
+  text: string;
+  terminated: boolean;
+}
+
+/** One parsed record and where it came from. */
+export interface RawRecord {
+  file: string;
+  line: number;
+  record: Record<string, unknown>;
+}
+
+export interface LoadOptions {
+  /** Called with the number of bytes just read (for a progress bar). */
+  onBytes?: (bytes: number) => void;
+  /** Called with a one-line message for input problems that do not stop the report. */
+  onWarning?: (message: string) => void;
+}
+
+const READ_CHUNK = 1 << 20;
+const NEWLINE = 0x0a;
+
+/** Size of `file` in bytes, or an InputError naming it when it cannot be read. */
+export async function fileSize(file: string): Promise<number> {
+  try {
+    const handle = await open(file, "r");
+    await handle.close();
+    const info = await stat(file);
+    if (info.isDirectory()) throw new InputError(`${file}: is a directory, not a capture file`);
+    return info.size;
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${file}: cannot read file (${describeFsError(error)})`);
+  }
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") return "no such file";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "is a directory";
+  return code ?? "unknown error";
+}
+
+function decode(buffer: Buffer, start: number, end: number): string {
+  // A CR before the LF belongs to the line ending, not the record.
+  if (end > start && buffer[end - 1] === 0x0d) end -= 1;
+  return buffer.toString("utf8", start, end);
+}
+
+/** Yield the lines of `file` one by one; only the line being assembled is held in memory. */
+export async function* readLines(file: string, onBytes?: (bytes: number) => void): AsyncGenerator<Line> {
+  await fileSize(file);
+  const stream = createReadStream(file, { highWaterMark: READ_CHUNK });
+  let pieces: Buffer[] = [];
+  let lineNumber = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      onBytes?.(chunk.length);
+      let start = 0;
+      let newline = chunk.indexOf(NEWLINE, start);
+      while (newline !== -1) {
+        lineNumber += 1;
+        if (pieces.length === 0) {
+          yield { line: lineNumber, text: decode(chunk, start, newline), terminated: true };
+        } else {
+          pieces.push(chunk.subarray(start, newline));
+          const whole = Buffer.concat(pieces);
+          pieces = [];
+          yield { line: lineNumber, text: decode(whole, 0, whole.length), terminated: true };
+        }
+        start = newline + 1;
+        newline = chunk.indexOf(NEWLINE, start);
+      }
+      if (start < chunk.length) pieces.push(chunk.subarray(start));
+    }
+  } catch (error) {
+    throw new InputError(`${file}: cannot read file (${describeFsError(error)})`);
+  }
+  if (pieces.length > 0) {
+    const whole = Buffer.concat(pieces);
+    yield { line: lineNumber + 1, text: whole.toString("utf8"), terminated: false };
+  }
+}
+
+/**
+ * A failed JSON.parse, described without quoting the input: V8's messages include a snippet of
+ * the text, which may hold a secret.
+ */
+function parseProblem(error: unknown, text: string): { message: string; atEnd: boolean } {
+  const raw = error instanceof Error ? error.message : "";
+  if (/end of JSON input/i.test(raw)) return { message: "is not valid JSON (ends early)", atEnd: true };
+  const position = /position (\d+)/.exec(raw)?.[1];
+  if (position !== undefined) {
+    const at = Number(position);
+    const atEnd = at >= text.trimEnd().length;
+    return { message: `is not valid JSON (at character ${at + 1})`, atEnd };
+  }
+  return { message: "is not valid JSON", atEnd: false };
+}
+
+/**
+ * Yield every record of a JSONL capture. Blank lines are skipped. A line that is not JSON, or not
+ * a JSON object, is an InputError naming file:line — unless it is the last line and was cut short
+ * (no final newline, or the JSON simply stops), which is reported through onWarning.
+ */
+export async function* loadRecords(file: string, options: LoadOptions = {}): AsyncGenerator<RawRecord> {
+  let failed: { line: number; message: string; cutShort: boolean } | null = null;
+  for await (const { line, text, terminated } of readLines(file, options.onBytes)) {
+    const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    if (body.trim() === "") continue;
+    if (failed) throw new InputError(`${file}:${failed.line}: ${failed.message}`);
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch (error) {
+      const problem = parseProblem(error, body);
+      failed = { line, message: `line ${problem.message}`, cutShort: !terminated || problem.atEnd };
+      continue;
+    }
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      throw new InputError(`${file}:${line}: line is not a JSON object (one record per line expected)`);
+    }
+    yield { file, line, record: value as Record<string, unknown> };
+  }
+  if (failed) {
+    if (!failed.cutShort) throw new InputError(`${file}:${failed.line}: ${failed.message}`);
+    options.onWarning?.(
+      `${file}:${failed.line}: last line is cut short (capture interrupted mid-write?); ignored it`,
+    );
+  }
+}

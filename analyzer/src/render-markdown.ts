@@ -1,0 +1,240 @@
+/**
+ * Stage 6a — render the report as Markdown for people.
+ *
+ * Why the escaping and capping: cells hold header names and JSON paths taken from the captures,
+ * which may contain `|`, newlines, backticks or HTML; every such value goes into a code span with
+ * pipes escaped. A pair can change hundreds of paths, so a cell shows the first 10 and the full
+ * lists follow in a collapsed `<details>` section per pair.
+ */
+import { markdownTable } from "markdown-table";
+import type { PairDiff } from "./compare.js";
+import type { Exchange, Usage } from "./exchange.js";
+import type { LaneSummary, Report, TokenTotals } from "./summarize.js";
+
+/** How many items a table cell lists before `… N more`. */
+export const CELL_LIST_LIMIT = 10;
+
+/** A Markdown code span holding `text` on one line, whatever backticks it contains. */
+export function code(text: string): string {
+  const flat = text.replace(/\r\n|\r|\n/g, " ");
+  const runs = flat.match(/`+/g) ?? [];
+  const fence = "`".repeat(Math.max(0, ...runs.map((run) => run.length)) + 1);
+  const pad = flat.startsWith("`") || flat.endsWith("`") || flat === "" ? " " : "";
+  return `${fence}${pad}${flat}${pad}${fence}`;
+}
+
+/** Make text safe inside a table cell: one line, pipes escaped. */
+export function cell(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, " ").replace(/\|/g, "\\|");
+}
+
+/** Escape text for HTML (used inside <summary>). */
+export function html(text: string): string {
+  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** `a, b, c` as code spans, at most `limit` of them then `… N more`; `-` when empty. */
+export function cappedList(items: readonly string[], limit = CELL_LIST_LIMIT): string {
+  if (items.length === 0) return "-";
+  const shown = items.slice(0, limit).map(code).join(", ");
+  return items.length > limit ? `${shown}, … ${items.length - limit} more` : shown;
+}
+
+function signed(value: number): string {
+  return value > 0 ? `+${value}` : String(value);
+}
+
+function orDash(value: unknown): string {
+  return value === null || value === undefined ? "-" : String(value);
+}
+
+function promptTokens(usage: Usage | null): number | null {
+  if (!usage) return null;
+  return (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
+}
+
+/** `in 1200 -> 900 (-300); out 50 -> 45`, where "in" counts cache reads and writes too. */
+export function tokensCell(pair: PairDiff): string {
+  const { direct, headroom } = pair.usage;
+  if (!direct && !headroom) return "-";
+  const dIn = promptTokens(direct);
+  const hIn = promptTokens(headroom);
+  const inDelta = dIn !== null && hIn !== null ? ` (${signed(hIn - dIn)})` : "";
+  return `in ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
+}
+
+function routeCell(pair: PairDiff): string {
+  return pair.headroom_route !== pair.route ? `${code(pair.route)} -> ${code(pair.headroom_route)}` : code(pair.route);
+}
+
+function shaCell(pair: PairDiff): string {
+  const same = pair.request_body_sha256.same;
+  return same === null ? "unknown" : same ? "same" : "changed";
+}
+
+function bytesCell(pair: PairDiff): string {
+  const { direct, headroom, delta } = pair.request_body_size;
+  return `${orDash(direct)} -> ${orDash(headroom)}${delta === null ? "" : ` (${signed(delta)})`}`;
+}
+
+function headerCell(pair: PairDiff): string {
+  const { only_direct, only_headroom, changed } = pair.headers;
+  return `+${cappedList(only_headroom)}; -${cappedList(only_direct)}; changed=${cappedList(changed)}`;
+}
+
+function jsonCell(pair: PairDiff): string {
+  const { only_direct, only_headroom, changed, direct_is_json, headroom_is_json } = pair.json;
+  const { direct, headroom } = pair.anthropic;
+  const notJson = [!direct_is_json ? "direct" : "", !headroom_is_json ? "headroom" : ""].filter(Boolean);
+  const prefix = notJson.length ? `no JSON body: ${notJson.join(", ")}; ` : "";
+  const tools = `tools=${direct.tools_count}->${headroom.tools_count} (${signed(headroom.tools_bytes - direct.tools_bytes)} bytes)`;
+  return `${prefix}+${cappedList(only_headroom)}; -${cappedList(only_direct)}; changed=${cappedList(changed)}; ${tools}`;
+}
+
+function sequenceCell(pair: PairDiff): string {
+  return `${orDash(pair.direct_sequence ?? `line ${pair.direct_line}`)} -> ${orDash(pair.headroom_sequence ?? `line ${pair.headroom_line}`)}`;
+}
+
+function isCapped(pair: PairDiff): boolean {
+  const lists = [pair.headers.only_direct, pair.headers.only_headroom, pair.headers.changed, pair.json.only_direct, pair.json.only_headroom, pair.json.changed];
+  return lists.some((list) => list.length > CELL_LIST_LIMIT);
+}
+
+function table(rows: string[][], align?: string[]): string {
+  return markdownTable(rows.map((row) => row.map(cell)), { align, alignDelimiters: false });
+}
+
+function percent(ratio: number | null): string {
+  return ratio === null ? "-" : `${(ratio * 100).toFixed(1)}%`;
+}
+
+function laneTokensRow(name: string, lane: LaneSummary): string[] {
+  const t = lane.tokens;
+  return [name, String(lane.exchanges), String(lane.request_bytes), String(t.prompt_tokens), String(t.input_tokens), String(t.cache_creation_input_tokens), String(t.cache_read_input_tokens), percent(t.cache_hit_ratio), String(t.output_tokens), String(lane.errors.length)];
+}
+
+function pairedTokensLine(label: string, totals: TokenTotals): string {
+  return `${label} ${totals.prompt_tokens} prompt tokens (cache read ${totals.cache_read_input_tokens}, hit ${percent(totals.cache_hit_ratio)}), ${totals.output_tokens} output tokens`;
+}
+
+function errorLines(name: string, lane: LaneSummary): string[] {
+  if (lane.errors.length === 0) return [];
+  return [
+    `### Errors in the ${name} lane`,
+    "",
+    ...lane.errors.map((error) => `- ${code(`#${orDash(error.sequence)} ${error.route}`)}: ${code(error.kind)} ${code(error.message)}`),
+    "",
+  ];
+}
+
+function detailsSection(pairs: readonly PairDiff[]): string[] {
+  const lines: string[] = [];
+  pairs.forEach((pair, index) => {
+    if (!isCapped(pair)) return;
+    const list = (title: string, items: readonly string[]) =>
+      items.length ? [`**${title} (${items.length})**`, "", ...items.map((item) => `- ${code(item)}`), ""] : [];
+    lines.push(
+      "<details>",
+      `<summary>Pair ${index + 1}: ${html(pair.route)} (sequence ${html(sequenceCell(pair))})</summary>`,
+      "",
+      ...list("Headers only in headroom", pair.headers.only_headroom),
+      ...list("Headers only in direct", pair.headers.only_direct),
+      ...list("Headers with changed values", pair.headers.changed),
+      ...list("JSON paths only in headroom", pair.json.only_headroom),
+      ...list("JSON paths only in direct", pair.json.only_direct),
+      ...list("JSON paths with changed values", pair.json.changed),
+      "</details>",
+      "",
+    );
+  });
+  return lines.length ? ["## Full Lists", "", "Pairs whose lists were cut short in the table above.", "", ...lines] : [];
+}
+
+export function renderMarkdown(report: Report): string {
+  const { summary } = report;
+  const lines: string[] = [
+    "# Differential Network Capture Report",
+    "",
+    `Generated: ${code(report.generated_at)}`,
+    "",
+    `- Direct capture: ${code(report.inputs.direct)}`,
+    `- Headroom capture: ${code(report.inputs.headroom)}`,
+    `- Paired by: ${code(report.pair_by)}`,
+    "",
+    "## Summary",
+    "",
+    `- Direct exchanges: ${report.direct_count}`,
+    `- Headroom exchanges: ${report.headroom_count}`,
+    `- Paired exchanges: ${summary.paired}`,
+    `- Only direct: ${summary.only_direct}`,
+    `- Only headroom: ${summary.only_headroom}`,
+    `- Request bytes: direct ${summary.direct.request_bytes}, headroom ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
+    `- Paired tokens: ${pairedTokensLine("direct", summary.paired_tokens.direct)}; ${pairedTokensLine("headroom", summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
+    "",
+    "### Tokens and cache per lane",
+    "",
+    table(
+      [
+        ["Lane", "Exchanges", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors"],
+        laneTokensRow("direct", summary.direct),
+        laneTokensRow("headroom", summary.headroom),
+      ],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+    ),
+    "",
+    "Prompt tokens = input + cache write + cache read, from each response's `usage`.",
+    "",
+    ...errorLines("direct", summary.direct),
+    ...errorLines("headroom", summary.headroom),
+  ];
+  if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
+  const leftovers = (title: string, refs: Report["only_direct_exchanges"]) =>
+    refs.length ? [`## ${title}`, "", ...refs.map((ref) => `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)})`), ""] : [];
+  lines.push(...leftovers("Only Direct", report.only_direct_exchanges), ...leftovers("Only Headroom", report.only_headroom_exchanges));
+  lines.push("## Paired Exchanges", "");
+  if (report.paired.length === 0) {
+    lines.push("No paired exchanges.", "");
+  } else {
+    const header = ["Seq", "Route", "Status", "Body Bytes", "Body SHA", "Header Delta", "JSON Delta", "Tokens"];
+    const rows = report.paired.map((pair) => [
+      sequenceCell(pair),
+      routeCell(pair),
+      `${orDash(pair.status.direct)} -> ${orDash(pair.status.headroom)}`,
+      bytesCell(pair),
+      shaCell(pair),
+      headerCell(pair),
+      jsonCell(pair),
+      tokensCell(pair),
+    ]);
+    lines.push(table([header, ...rows], ["l", "l", "l", "r", "l", "l", "l", "l"]), "");
+  }
+  lines.push(...detailsSection(report.paired));
+  return lines.join("\n");
+}
+
+/** `headroom-analyze summary FILE`: one lane's exchanges as a table. */
+export function renderLaneSummary(file: string, exchanges: readonly Exchange[], lane: LaneSummary, warnings: readonly string[]): string {
+  const rows = exchanges.map((exchange) => [
+    orDash(exchange.sequence ?? `line ${exchange.line}`),
+    code(exchange.route),
+    orDash(exchange.response_status),
+    orDash(exchange.anthropic.model),
+    orDash(exchange.request_body_size),
+    exchange.json ? String(exchange.anthropic.tools_count) : "-",
+    exchange.anthropic.stream === null ? "-" : exchange.anthropic.stream ? "yes" : "no",
+  ]);
+  const t = lane.tokens;
+  return [
+    `# Capture Summary: ${code(file)}`,
+    "",
+    `- Exchanges: ${lane.exchanges}`,
+    `- Request bytes: ${lane.request_bytes}`,
+    `- Tokens: ${t.prompt_tokens} prompt (cache read ${t.cache_read_input_tokens}, hit ${percent(t.cache_hit_ratio)}), ${t.output_tokens} output`,
+    `- Errors: ${lane.errors.length}`,
+    ...warnings.map((warning) => `- Warning: ${code(warning)}`),
+    "",
+    table([["Sequence", "Route", "Status", "Model", "Body Bytes", "Tools", "Stream"], ...rows], ["r", "l", "l", "l", "r", "r", "l"]),
+    "",
+    ...errorLines("this", lane),
+  ].join("\n");
+}
