@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 SCHEMA_VERSION = 1
 REDACTED = "<redacted>"
 PROXY_TOKEN_HEADER = "X-Headroom-Proxy-Token"
+SEQUENCE_KEY = "capture.sequence"  # in flow.metadata
 
 SENSITIVE_HEADER_PARTS = ("authorization", "api-key", "apikey", "token", "secret", "cookie")
 SENSITIVE_QUERY_PARTS = ("key", "token", "secret", "signature", "code")
@@ -717,7 +718,7 @@ class Capture:
         self.finish(flow, None)
 
     def error(self, flow: http.HTTPFlow) -> None:
-        if flow.id not in self.exchanges and flow.request.method != "CONNECT" and self.included(flow):
+        if SEQUENCE_KEY not in flow.metadata and flow.request.method != "CONNECT" and self.included(flow):
             self.start(flow)  # failed before mitmproxy announced the request
         message = flow.error.msg if flow.error else "unknown error"
         self.finish(flow, {"kind": classify_error(message), "message": message})
@@ -743,6 +744,7 @@ class Capture:
 
     def start(self, flow: http.HTTPFlow) -> None:
         self.exchanges[flow.id] = Exchange(sequence=self.next_sequence)
+        flow.metadata[SEQUENCE_KEY] = self.next_sequence  # marks the flow as taken, even once its record is written
         self.unfinished[flow.id] = flow
         self.next_sequence += 1
 

@@ -1,0 +1,503 @@
+"""Unit tests for the capture addon, driven with mitmproxy's own test helpers (tflow, taddons)."""
+
+import asyncio
+import base64
+import gzip
+import hashlib
+import json
+import logging
+import os
+import stat
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mitmproxy import http
+from mitmproxy.flow import Error
+from mitmproxy.test import taddons, tflow
+
+import mitm_capture as mc
+
+
+@pytest.fixture
+def output(tmp_path: Path) -> Path:
+    return tmp_path / "captures" / "lane.jsonl"
+
+
+@pytest.fixture
+def addon(output: Path) -> Iterator[mc.Capture]:
+    capture = mc.Capture(
+        {
+            "CAPTURE_LANE": "unit",
+            "CAPTURE_OUTPUT": str(output),
+            "CAPTURE_INCLUDE_HOSTS": "api.anthropic.com",
+            "CAPTURE_BODY_BYTES": "16",
+            "CAPTURE_PROXY_TOKEN": "proxy-token-value-123",
+            "CAPTURE_PROXY_TOKEN_HOSTS": "headroom-proxy",
+        }
+    )
+    with taddons.context(capture):
+        yield capture
+
+
+def records(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def anthropic_flow(
+    body: bytes = b'{"model":"m"}', resp: bool | http.Response = True, host: str = "api.anthropic.com"
+) -> http.HTTPFlow:
+    request = http.Request.make("POST", f"https://{host}/v1/messages", body, {"content-type": "application/json"})
+    return tflow.tflow(req=request, resp=resp)
+
+
+# --- configuration ----------------------------------------------------------------------------------------------
+
+
+def test_defaults() -> None:
+    config = mc.config_from_env({"CAPTURE_LANE": "direct"})
+    assert config.output == Path("/captures/direct.jsonl")
+    assert config.include_hosts == frozenset({"api.anthropic.com"})
+    assert config.body_bytes == 262144
+    assert config.proxy_token == ""
+    assert config.proxy_token_hosts == frozenset({"headroom-proxy"})
+
+
+def test_hosts_are_a_case_insensitive_list_and_star_means_all() -> None:
+    config = mc.config_from_env({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": " API.Anthropic.com , example.test,"})
+    assert config.include_hosts == frozenset({"api.anthropic.com", "example.test"})
+    assert mc.config_from_env({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": "*"}).include_hosts is None
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({}, "CAPTURE_LANE is not set"),
+        ({"CAPTURE_LANE": "a/b"}, "cannot name a file"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_BODY_BYTES": "-1"}, "CAPTURE_BODY_BYTES='-1'"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_BODY_BYTES": "1e6"}, "not a whole number"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": "api.anthropic.com:443"}, "no scheme, port or path"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": " , "}, "lists no host"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_PROXY_TOKEN_HOSTS": "*"}, "does not accept '*'"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_PROXY_TOKEN": "bad token"}, "CAPTURE_PROXY_TOKEN"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_OUTPUT": "/"}, "is a directory"),
+    ],
+)
+def test_bad_values_are_one_clear_sentence(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(mc.ConfigError) as error:
+        mc.config_from_env(env)
+    assert needle in str(error.value)
+    assert "\n" not in str(error.value)
+    assert "bad token" not in str(error.value)
+
+
+def test_bad_configuration_is_logged_as_an_error_and_captures_nothing(
+    caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    capture = mc.Capture({"CAPTURE_LANE": "x", "CAPTURE_OUTPUT": str(tmp_path / "o.jsonl"), "CAPTURE_BODY_BYTES": "x"})
+    with caplog.at_level(logging.ERROR), taddons.context(capture):
+        flow = anthropic_flow()
+        capture.requestheaders(flow)
+        capture.response(flow)
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "capture: CAPTURE_BODY_BYTES='x' is not a whole number of bytes (e.g. 262144; 0 stores no body copy)"
+    ]
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+# --- redaction --------------------------------------------------------------------------------------------------
+
+
+def test_sensitive_headers_are_redacted_and_repeats_joined() -> None:
+    headers = http.Headers(
+        [
+            (b"Authorization", b"Bearer abcdefgh12345678"),
+            (b"x-api-key", b"sk-ant-xyz"),
+            (b"Proxy-Authorization", b"Basic dXNlcjpwYXNz"),
+            (b"X-Auth-Token", b"t"),
+            (b"Client-Secret", b"s"),
+            (b"Set-Cookie", b"a=1"),
+            (b"anthropic-beta", b"one"),
+            (b"Anthropic-Beta", b"two"),
+            (b"Content-Type", b"application/json"),
+        ]
+    )
+    secrets: set[str] = set()
+    assert mc.redact_headers(headers, secrets) == {
+        "Authorization": "<redacted>",
+        "x-api-key": "<redacted>",
+        "Proxy-Authorization": "<redacted>",
+        "X-Auth-Token": "<redacted>",
+        "Client-Secret": "<redacted>",
+        "Set-Cookie": "<redacted>",
+        "anthropic-beta": "one, two",
+        "Content-Type": "application/json",
+    }
+    assert {"Bearer abcdefgh12345678", "abcdefgh12345678", "sk-ant-xyz", "dXNlcjpwYXNz"} <= secrets
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://h/p", "https://h/p"),
+        ("https://h/p?beta=true", "https://h/p?beta=true"),
+        (
+            "https://h/p?api_key=1&access_token=2&client_secret=3&X-Amz-Signature=4&code=5&keep=6",
+            "https://h/p?api_key=<redacted>&access_token=<redacted>&client_secret=<redacted>"
+            "&X-Amz-Signature=<redacted>&code=<redacted>&keep=6",
+        ),
+        ("https://h/p?flag&%4Bey=v", "https://h/p?flag&%4Bey=<redacted>"),
+    ],
+)
+def test_sensitive_query_values_are_redacted(url: str, expected: str) -> None:
+    assert mc.redact_url(url, set()) == expected
+
+
+def test_known_secrets_are_scrubbed_from_the_whole_line_and_raw_bodies() -> None:
+    secrets = {"sk-ant-secret-123", "short"}
+    assert mc.scrub_line('{"a":"x sk-ant-secret-123 y","b":"short"}', secrets) == '{"a":"x <redacted> y","b":"short"}'
+    assert mc.scrub_bytes(b"k=sk-ant-secret-123&s=short", secrets) == b"k=<redacted>&s=short"
+
+
+# --- SSE usage and the tee --------------------------------------------------------------------------------------
+
+SSE = (
+    b'event: message_start\r\ndata: {"type":"message_start","message":{"usage":'
+    b'{"input_tokens":10,"output_tokens":1,"cache_creation_input_tokens":2,"cache_read_input_tokens":3}}}\r\n\r\n'
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","delta":{"text":"hi"}}\n\n'
+    b": a comment\n\n"
+    b'event: message_delta\ndata: {"type":"message_delta","usage":{"output_tokens":42,"input_tokens":null}}\n\n'
+    b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
+)
+SSE_USAGE = {"input_tokens": 10, "output_tokens": 42, "cache_creation_input_tokens": 2, "cache_read_input_tokens": 3}
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 64, len(SSE)])
+def test_sse_usage_merges_start_and_delta_across_any_chunking(chunk_size: int) -> None:
+    parser = mc.SseUsage(None)
+    for i in range(0, len(SSE), chunk_size):
+        parser.feed(SSE[i : i + chunk_size])
+    assert parser.usage == SSE_USAGE
+
+
+def test_sse_usage_reads_gzip_streams() -> None:
+    parser = mc.SseUsage("gzip")
+    compressed = gzip.compress(SSE)
+    for i in range(0, len(compressed), 10):
+        parser.feed(compressed[i : i + 10])
+    assert parser.usage == SSE_USAGE
+
+
+def test_sse_without_usage_events_has_no_usage() -> None:
+    parser = mc.SseUsage(None)
+    parser.feed(b'data: {"type":"ping"}\n\ndata: not json\n\n')
+    assert parser.usage is None
+
+
+def test_tee_passes_every_chunk_unchanged_and_counts_it() -> None:
+    tee = mc.StreamTee(None)
+    chunks = [SSE[:50], SSE[50:51], SSE[51:]]
+    assert [tee(c) for c in chunks] == chunks
+    assert tee(b"") == b""
+    assert tee.size == len(SSE)
+    assert tee.sha256.hexdigest() == hashlib.sha256(SSE).hexdigest()
+    assert tee.first_chunk_at is not None
+    assert tee.usage.usage == SSE_USAGE
+
+
+def test_tee_never_raises_on_a_broken_stream() -> None:
+    tee = mc.StreamTee("gzip")  # says gzip, is not
+    assert tee(b"definitely not gzip") == b"definitely not gzip"
+    assert tee(b"more") == b"more"
+    assert tee.usage.enabled is False
+    assert tee.size == len(b"definitely not gzipmore")
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        ("[Errno 111] Connect call failed ('127.0.0.1', 1)", "upstream_connect"),
+        ("Connection killed: blocked", "upstream_connect"),
+        ("[Errno -2] Name or service not known", "upstream_connect"),
+        ("Client disconnected.", "client_disconnected"),
+        ("TLS handshake failed: certificate verify failed", "tls"),
+        ("Connection timed out", "timeout"),
+        ("HTTP/1 protocol error: bad chunk", "protocol"),
+        ("server closed connection", "protocol"),
+        ("Connection killed.", "other"),
+    ],
+)
+def test_error_kinds(message: str, kind: str) -> None:
+    assert mc.classify_error(message) == kind
+
+
+# --- reading an existing capture --------------------------------------------------------------------------------
+
+
+def line(sequence: int, padding: int = 0) -> str:
+    record = {"schema_version": 1, "lane": 'a "quoted" lane', "sequence": sequence, "request_json": "x" * padding}
+    return json.dumps(record, separators=(",", ":"))
+
+
+def test_highest_sequence_tolerates_out_of_order_and_a_cut_last_line(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text("\n".join([line(1), line(4), line(2), line(3), '{"sequence": 9, "lane": "other order"}']) + "\n")
+    assert mc.highest_sequence(path) == 9
+    path.write_text(line(2) + "\n" + line(3) + "\n" + line(7)[:40])  # cut before the sequence ends: not counted
+    assert mc.highest_sequence(path) == 3
+    path.write_text(line(2) + "\n" + line(8)[:60])  # cut after it: the number is taken
+    assert mc.highest_sequence(path) == 8
+
+
+def test_highest_sequence_reads_across_block_boundaries(tmp_path: Path) -> None:
+    path = tmp_path / "big.jsonl"
+    path.write_text("\n".join(line(n, padding=700_000) for n in (5, 1, 6, 2)) + "\n")
+    assert mc.highest_sequence(path) == 6
+    (tmp_path / "empty.jsonl").write_text("")
+    assert mc.highest_sequence(tmp_path / "empty.jsonl") == 0
+
+
+# --- the capture file -------------------------------------------------------------------------------------------
+
+
+def test_capture_file_creates_folder_0700_and_file_0600(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "lane.jsonl"
+    capture_file = mc.CaptureFile(path)
+    assert capture_file.append(b"one\n")
+    assert capture_file.append(b"two\n")
+    capture_file.close()
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert path.read_bytes() == b"one\ntwo\n"
+
+
+def test_capture_file_starts_a_fresh_line_after_a_cut_one(tmp_path: Path) -> None:
+    path = tmp_path / "lane.jsonl"
+    path.write_bytes(b'{"complete":1}\n{"cut')
+    capture_file = mc.CaptureFile(path)
+    assert capture_file.append(b"{}\n")
+    capture_file.close()
+    assert path.read_bytes() == b'{"complete":1}\n{"cut\n{}\n'
+
+
+def test_capture_file_logs_each_failure_kind_once(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    blocked = mc.CaptureFile(tmp_path / "file" / "lane.jsonl")
+    full = mc.CaptureFile(Path("/dev/full"))
+    device_mode = os.stat("/dev/full").st_mode
+    with caplog.at_level(logging.ERROR):
+        for _ in range(3):
+            assert not blocked.append(b"{}\n")
+            assert not full.append(b"{}\n")
+    messages = [r.getMessage() for r in caplog.records]
+    assert len(messages) == 2, messages
+    assert "cannot open" in messages[0]
+    assert "cannot write to /dev/full" in messages[1]
+    assert (blocked.lost, full.lost) == (3, 3)
+    assert os.stat("/dev/full").st_mode == device_mode  # only regular files are tightened to 0600
+
+
+# --- the addon, flow by flow ------------------------------------------------------------------------------------
+
+
+def test_json_exchange_becomes_one_schema_record(addon: mc.Capture, output: Path) -> None:
+    flow = anthropic_flow(
+        resp=http.Response.make(
+            200,
+            json.dumps({"usage": {"input_tokens": 5, "output_tokens": 6, "cache_read_input_tokens": 7}}),
+            {"content-type": "application/json"},
+        )
+    )
+    addon.requestheaders(flow)
+    addon.responseheaders(flow)
+    addon.response(flow)
+    addon.response(flow)  # a second call never writes a second record
+    (record,) = records(output)
+    assert record["schema_version"] == 1
+    assert record["lane"] == "unit"
+    assert record["sequence"] == 1
+    assert record["request_json"] == {"model": "m"}
+    assert record["usage"] == {
+        "input_tokens": 5,
+        "output_tokens": 6,
+        "cache_creation_input_tokens": None,
+        "cache_read_input_tokens": 7,
+    }
+    assert record["response_stream"] is False
+    assert set(record["timings"]) == {"response_headers_ms", "first_byte_ms", "end_ms"}
+
+
+def test_events_through_taddons_cycle(output: Path, tmp_path: Path) -> None:
+    capture = mc.Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"})
+    with taddons.context(capture) as tctx:
+        for _ in range(3):
+            asyncio.run(tctx.cycle(capture, tflow.tflow(resp=True)))
+        asyncio.run(tctx.cycle(capture, tflow.tflow(err=True)))
+    got = records(output)
+    assert [r["sequence"] for r in got] == [1, 2, 3, 4]
+    assert got[3]["error"] == {"kind": "other", "message": "error"}
+
+
+def test_gzip_request_is_decoded_into_request_json(addon: mc.Capture, output: Path) -> None:
+    raw = gzip.compress(b'{"messages":[1,2]}')
+    flow = anthropic_flow(body=raw)
+    flow.request.headers["content-encoding"] = "gzip"
+    addon.requestheaders(flow)
+    addon.response(flow)
+    (record,) = records(output)
+    assert record["request_json"] == {"messages": [1, 2]}
+    assert record["request_content_encoding"] == "gzip"
+    assert record["request_body_size"] == len(raw)
+    assert record["request_body_sha256"] == hashlib.sha256(raw).hexdigest()
+
+
+def test_non_json_body_is_capped_base64(addon: mc.Capture, output: Path) -> None:
+    body = b"\x00\x01 not json at all, and long"
+    addon.requestheaders(flow := anthropic_flow(body=body))
+    addon.response(flow)
+    (record,) = records(output)
+    assert "request_json" not in record
+    assert base64.b64decode(record["request_body_b64"]) == body[:16]
+    assert record["request_body_truncated"] is True
+
+
+def test_nan_is_not_json(addon: mc.Capture, output: Path) -> None:
+    addon.requestheaders(flow := anthropic_flow(body=b"[NaN]"))
+    addon.response(flow)
+    (record,) = records(output)
+    assert "request_json" not in record
+    assert record["request_body_truncated"] is False
+
+
+def test_hosts_not_included_and_connect_are_not_recorded(addon: mc.Capture, output: Path) -> None:
+    other = anthropic_flow(host="example.test")
+    connect = anthropic_flow()
+    connect.request.method = "CONNECT"
+    for flow in (other, connect):
+        addon.requestheaders(flow)
+        addon.response(flow)
+    assert records(output) == []
+
+
+def test_host_the_client_named_also_counts(addon: mc.Capture, output: Path) -> None:
+    flow = anthropic_flow(host="10.9.8.7")
+    flow.request.headers["host"] = "API.anthropic.com"
+    addon.requestheaders(flow)
+    addon.response(flow)
+    assert [r["host"] for r in records(output)] == ["API.anthropic.com"]
+
+
+def test_proxy_token_is_added_only_for_its_hosts_and_never_stored(output: Path) -> None:
+    token = "proxy-token-value-123"
+    capture = mc.Capture(
+        {
+            "CAPTURE_LANE": "headroom-client",
+            "CAPTURE_OUTPUT": str(output),
+            "CAPTURE_INCLUDE_HOSTS": "*",
+            "CAPTURE_PROXY_TOKEN": token,
+            "CAPTURE_PROXY_TOKEN_HOSTS": "Headroom-Proxy",
+        }
+    )
+    with taddons.context(capture):
+        to_proxy = anthropic_flow(host="headroom-proxy", body=json.dumps({"echo": token}).encode())
+        elsewhere = anthropic_flow(host="api.anthropic.com")
+        for flow in (to_proxy, elsewhere):
+            capture.requestheaders(flow)
+            capture.response(flow)
+    assert to_proxy.request.headers["X-Headroom-Proxy-Token"] == token
+    assert "X-Headroom-Proxy-Token" not in elsewhere.request.headers
+    text = output.read_text()
+    assert token not in text
+    first, _ = records(output)
+    assert first["request_headers"]["X-Headroom-Proxy-Token"] == "<redacted>"
+    assert first["request_json"] == {"echo": "<redacted>"}
+
+
+def test_sse_response_is_streamed_through_a_tee(addon: mc.Capture, output: Path) -> None:
+    response = http.Response.make(200, b"", {"content-type": "text/event-stream; charset=utf-8"})
+    flow = anthropic_flow(resp=response)
+    addon.requestheaders(flow)
+    addon.responseheaders(flow)
+    stream = flow.response.stream if flow.response else None
+    assert callable(stream)
+    for i in range(0, len(SSE), 100):
+        assert stream(SSE[i : i + 100]) == SSE[i : i + 100]
+    stream(b"")
+    response.content = None  # as mitmproxy leaves a streamed response
+    addon.response(flow)
+    (record,) = records(output)
+    assert record["response_stream"] is True
+    assert record["usage"] == SSE_USAGE
+    assert record["response_body_size"] == len(SSE)
+    assert record["response_body_sha256"] == hashlib.sha256(SSE).hexdigest()
+    assert record["timings"]["first_byte_ms"] is not None
+
+
+def test_sse_of_hosts_not_included_still_streams(addon: mc.Capture) -> None:
+    response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
+    flow = anthropic_flow(resp=response, host="example.test")
+    addon.requestheaders(flow)
+    addon.responseheaders(flow)
+    assert response.stream is True
+
+
+def test_error_after_a_started_response_is_one_record(addon: mc.Capture, output: Path) -> None:
+    response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
+    flow = anthropic_flow(resp=response)
+    addon.requestheaders(flow)
+    addon.responseheaders(flow)
+    assert callable(response.stream)
+    response.stream(SSE[:200])
+    response.content = None
+    flow.error = Error("Client disconnected.")
+    addon.error(flow)
+    addon.response(flow)
+    addon.error(flow)
+    (record,) = records(output)
+    assert record["error"] == {"kind": "client_disconnected", "message": "Client disconnected."}
+    assert record["response_status"] == 200
+    assert record["response_body_size"] == 200
+    assert record["timings"]["end_ms"] is not None
+
+
+def test_failure_without_response_keeps_what_is_known(addon: mc.Capture, output: Path) -> None:
+    flow = anthropic_flow(resp=False)
+    addon.requestheaders(flow)
+    flow.error = Error("[Errno 111] Connect call failed ('1.2.3.4', 443)")
+    addon.error(flow)
+    (record,) = records(output)
+    assert record["error"]["kind"] == "upstream_connect"
+    assert record["request_json"] == {"model": "m"}
+    assert record["response_status"] is None
+    assert record["response_body_size"] is None
+    assert record["usage"] is None
+    assert record["timings"]["response_headers_ms"] is None
+
+
+def test_sequence_is_taken_at_request_start(addon: mc.Capture, output: Path) -> None:
+    first, second = anthropic_flow(), anthropic_flow()
+    addon.requestheaders(first)
+    addon.requestheaders(second)
+    addon.response(second)
+    addon.response(first)
+    assert [r["sequence"] for r in records(output)] == [2, 1]
+
+
+def test_unfinished_exchanges_are_recorded_at_shutdown(addon: mc.Capture, output: Path) -> None:
+    flow = anthropic_flow(resp=False)
+    addon.requestheaders(flow)
+    addon.done()
+    (record,) = records(output)
+    assert record["error"]["kind"] == "other"
+    assert "stopped" in record["error"]["message"]
+
+
+def test_appending_continues_after_the_highest_sequence(output: Path) -> None:
+    output.parent.mkdir(parents=True)
+    output.write_text(line(4) + "\n" + line(9) + "\n" + line(6) + "\n")
+    capture = mc.Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"})
+    with taddons.context(capture):
+        capture.requestheaders(flow := anthropic_flow())
+        capture.response(flow)
+    assert records(output)[-1]["sequence"] == 10
