@@ -133,7 +133,7 @@ describe("forwarding to the mock through HTTPS_PROXY", () => {
   });
 
   it("refuses /v1/* without the right X-Headroom-Proxy-Token, in Anthropic's error shape", async () => {
-    for (const headers of [{}, { "x-headroom-proxy-token": "wrong" }]) {
+    for (const headers of [{}, { "x-headroom-proxy-token": "wrong" }] as Array<Record<string, string>>) {
       const res = await post(JSON.stringify(messagesWithToolResult("x")), headers);
       expect(res.status).toBe(401);
       expect(res.json()).toEqual({ type: "error", error: { type: "authentication_error", message: expect.any(String) } });
