@@ -34,6 +34,11 @@ const argv = yargs(hideBin(process.argv))
     type: "string",
     describe: `File the scripted tool turn reads: absolute, or relative to Claude Code's working directory (default ${DEFAULT_READ_FILE})`,
   })
+  .check((args) => {
+    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error("--port must be a whole number from 0 to 65535");
+    if (!Number.isFinite(args["event-delay-ms"]) || args["event-delay-ms"] < 0) throw new Error("--event-delay-ms must be a number >= 0");
+    return true;
+  })
   .strict()
   .fail((message, error) => {
     process.stderr.write(`mock-anthropic: ${message ?? error?.message}\n`);

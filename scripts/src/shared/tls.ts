@@ -27,7 +27,11 @@ export const ALWAYS_COVERED_NAMES = ["localhost", "127.0.0.1"];
 
 const FILES = { ca: "ca.pem", caKey: "ca-key.pem", cert: "server.pem", key: "server-key.pem" } as const;
 
-/** Reuse the CA and server certificate in `dir`, or create them (keys readable by the owner only). */
+/**
+ * Reuse the CA and server certificate in `dir`, or create them (keys readable by the owner only). The server
+ * certificate is re-issued by the same CA when it does not cover every name asked for. One folder per running mock:
+ * two processes creating the same folder at once could pair a CA with another's key.
+ */
 export function ensureTlsMaterial(dir: string, hostnames: readonly string[]): TlsMaterial {
   const folder = resolve(dir);
   mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -39,12 +43,19 @@ export function ensureTlsMaterial(dir: string, hostnames: readonly string[]): Tl
   };
   const names = [...new Set([...hostnames, ...ALWAYS_COVERED_NAMES])];
 
+  let newCa = false;
   if (!existsSync(paths.caPath) || !existsSync(paths.caKeyPath)) {
     const ca = createCa();
     writeSecret(paths.caKeyPath, ca.keyPem);
     writeFileSync(paths.caPath, ca.certPem, { mode: 0o644 });
+    newCa = true;
   }
-  if (!existsSync(paths.certPath) || !existsSync(paths.keyPath) || !coversNames(readFileSync(paths.certPath, "utf8"), names)) {
+  if (
+    newCa ||
+    !existsSync(paths.certPath) ||
+    !existsSync(paths.keyPath) ||
+    !coversNames(readFileSync(paths.certPath, "utf8"), names)
+  ) {
     const server = createServerCert(readFileSync(paths.caPath, "utf8"), readFileSync(paths.caKeyPath, "utf8"), names);
     writeSecret(paths.keyPath, server.keyPem);
     writeFileSync(paths.certPath, server.certPem, { mode: 0o644 });

@@ -20,6 +20,10 @@ const argv = yargs(hideBin(process.argv))
     "Environment: ANTHROPIC_TARGET_API_URL (default https://api.anthropic.com), HTTPS_PROXY / HTTP_PROXY, " +
       "NODE_EXTRA_CA_CERTS / SSL_CERT_FILE (extra trusted CA), HEADROOM_PROXY_TOKEN, STANDIN_MAX_TOOL_RESULT_CHARS (default 800).",
   )
+  .check((args) => {
+    if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error("--port must be a whole number from 0 to 65535");
+    return true;
+  })
   .strict()
   .fail((message, error) => {
     process.stderr.write(`standin-proxy: ${message ?? error?.message}\n`);
