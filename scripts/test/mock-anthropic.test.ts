@@ -102,6 +102,24 @@ describe("TLS", () => {
     }
   });
 
+  it("passes strict X.509 verification (Python's ssl with VERIFY_X509_STRICT, as mitmproxy on Python 3.13 uses)", async () => {
+    const script = [
+      "import socket, ssl, sys",
+      "ctx = ssl.create_default_context(cafile=sys.argv[1])",
+      "ctx.verify_flags |= ssl.VERIFY_X509_STRICT",
+      "host, port = sys.argv[2], int(sys.argv[3])",
+      "with socket.create_connection(('127.0.0.1', port)) as raw:",
+      "    with ctx.wrap_socket(raw, server_hostname=host) as tls:",
+      "        print(tls.version())",
+    ].join("\n");
+    const port = new URL(mock.url).port;
+    for (const host of ["api.anthropic.com", "127.0.0.1"]) {
+      const result = await execa("python3", ["-c", script, mock.caCertPath!, host, port], { reject: false });
+      expect(result.stderr).toBe("");
+      expect(result.stdout).toMatch(/^TLSv1\.[23]$/);
+    }
+  });
+
   it("is not trusted without its CA", async () => {
     await expect(loopbackRequest(`${mock.url}/v1/messages`)).rejects.toThrow(/self[- ]signed|unable to verify|certificate/i);
   });

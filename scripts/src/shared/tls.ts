@@ -115,6 +115,9 @@ function createServerCert(caPem: string, caKeyPem: string, names: readonly strin
     { name: "keyUsage", digitalSignature: true, keyEncipherment: true, critical: true },
     { name: "extKeyUsage", serverAuth: true },
     { name: "subjectAltName", altNames: names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })) },
+    { name: "subjectKeyIdentifier" },
+    // Required by strict verifiers (OpenSSL -x509_strict, Python 3.13's default context, as mitmproxy uses).
+    { name: "authorityKeyIdentifier", keyIdentifier: ca.generateSubjectKeyIdentifier().getBytes() },
   ]);
   cert.sign(caKey, forge.md.sha256.create());
   return { certPem: forge.pki.certificateToPem(cert), keyPem: keys.keyPem };
