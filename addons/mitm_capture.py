@@ -205,18 +205,40 @@ def redact_url(url: str, secrets: set[str]) -> str:
 
 
 def scrub_bytes(data: bytes, secrets: set[str]) -> bytes:
-    for secret in long_secrets(secrets):
-        for form in {secret, quote(secret, safe="")}:
-            data = data.replace(form.encode("utf-8", "surrogateescape"), REDACTED.encode())
+    for form in secret_forms(secrets):
+        data = data.replace(form.encode("utf-8", "surrogateescape"), REDACTED.encode())
     return data
 
 
-def scrub_line(line: str, secrets: set[str]) -> str:
-    """Last line of defence: a known secret that turned up anywhere else in the record (e.g. echoed in JSON)."""
-    for secret in long_secrets(secrets):
-        for form in {secret, json.dumps(secret)[1:-1], quote(secret, safe="")}:
-            if form in line:
-                line = line.replace(form, REDACTED)
+def secret_forms(secrets: set[str]) -> list[str]:
+    """Each secret long enough to search for, as written and percent-encoded; longest first."""
+    forms = {form for s in long_secrets(secrets) for form in (s, quote(s, safe=""))}
+    return sorted(forms, key=len, reverse=True)
+
+
+def scrub_value(value: Any, forms: list[str]) -> Any:
+    """The record with every known secret removed from every string in it (keys too)."""
+    if isinstance(value, str):
+        for form in forms:
+            if form in value:
+                value = value.replace(form, REDACTED)
+        return value
+    if isinstance(value, dict):
+        return {scrub_value(k, forms): scrub_value(v, forms) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub_value(item, forms) for item in value]
+    return value
+
+
+def dump_scrubbed(record: dict[str, Any], secrets: set[str]) -> str:
+    """
+    The record as one JSON line. Last line of defence: a known secret that turned up anywhere else (e.g. echoed in
+    the request JSON) is removed. The line is only searched; the record is walked only when something was found.
+    """
+    line = json.dumps(record, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    forms = secret_forms(secrets)
+    if any(json.dumps(form, ensure_ascii=False)[1:-1] in line for form in forms):
+        line = json.dumps(scrub_value(record, forms), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     return line
 
 
@@ -280,14 +302,18 @@ class SseUsage:
     def feed(self, chunk: bytes) -> None:
         if not self.enabled:
             return
-        if self.decoder is not None:
-            chunk = self.decoder.decompress(chunk, MAX_SSE_EVENT_BYTES)
-        self.pending += chunk
-        while True:
-            newline = self.pending.find(b"\n")
-            if newline < 0:
-                break
-            line, self.pending = self.pending[:newline], self.pending[newline + 1 :]
+        if self.decoder is None:
+            self.feed_text(chunk)
+            return
+        # Decompress in bounded pieces, so that a small chunk that inflates hugely never sits in memory whole.
+        self.feed_text(self.decoder.decompress(chunk, MAX_SSE_EVENT_BYTES))
+        while self.decoder.unconsumed_tail:
+            self.feed_text(self.decoder.decompress(self.decoder.unconsumed_tail, MAX_SSE_EVENT_BYTES))
+
+    def feed_text(self, data: bytes) -> None:
+        lines = (self.pending + data).split(b"\n")
+        self.pending = lines.pop()
+        for line in lines:
             if self.skipping_line:
                 self.skipping_line = False
                 continue
@@ -651,8 +677,7 @@ def build_record(config: Config, exchange: Exchange, flow: http.HTTPFlow, error:
     record["timings"] = timings(flow, exchange.tee, ended_at)
     if error is not None:
         record["error"] = error
-    line = json.dumps(record, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    return scrub_line(line, secrets) + "\n"
+    return dump_scrubbed(record, secrets) + "\n"
 
 
 # --- the addon -------------------------------------------------------------------------------------------------

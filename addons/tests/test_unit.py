@@ -154,9 +154,22 @@ def test_sensitive_query_values_are_redacted(url: str, expected: str) -> None:
     assert mc.redact_url(url, set()) == expected
 
 
-def test_known_secrets_are_scrubbed_from_the_whole_line_and_raw_bodies() -> None:
-    secrets = {"sk-ant-secret-123", "short"}
-    assert mc.scrub_line('{"a":"x sk-ant-secret-123 y","b":"short"}', secrets) == '{"a":"x <redacted> y","b":"short"}'
+def test_known_secrets_are_scrubbed_from_every_string_and_raw_bodies() -> None:
+    secrets = {"sk-ant-secret-123", "short", 'odd","secret'}
+    record = {
+        "a": "x sk-ant-secret-123 y",
+        "b": "short",
+        "sk-ant-secret-123": ['odd","secret', 1],
+        "u": "k=odd%22%2C%22secret",
+    }
+    line = mc.dump_scrubbed(record, secrets)
+    assert json.loads(line) == {
+        "a": "x <redacted> y",
+        "b": "short",
+        "<redacted>": ["<redacted>", 1],
+        "u": "k=<redacted>",
+    }
+    assert mc.dump_scrubbed({"a": "nothing to see"}, secrets) == '{"a":"nothing to see"}'
     assert mc.scrub_bytes(b"k=sk-ant-secret-123&s=short", secrets) == b"k=<redacted>&s=short"
 
 
@@ -186,6 +199,13 @@ def test_sse_usage_reads_gzip_streams() -> None:
     compressed = gzip.compress(SSE)
     for i in range(0, len(compressed), 10):
         parser.feed(compressed[i : i + 10])
+    assert parser.usage == SSE_USAGE
+
+
+def test_sse_usage_survives_a_chunk_that_inflates_past_the_piece_size() -> None:
+    filler = b'data: {"type":"content_block_delta","delta":{"text":"' + b"x" * 3_000_000 + b'"}}\n\n'
+    parser = mc.SseUsage("gzip")
+    parser.feed(gzip.compress(filler + SSE))  # one small chunk, > 3 MiB once inflated
     assert parser.usage == SSE_USAGE
 
 
