@@ -142,7 +142,7 @@ export async function startStandinProxy(options: StandinProxyOptions = {}): Prom
       res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, responseHeaders);
       res.flushHeaders();
       upRes.pipe(res);
-      upRes.once("error", () => res.destroy());
+      upRes.on("error", () => res.destroy());
       res.once("finish", () =>
         log(`${req.method} ${path} -> ${upRes.statusCode}; ${change.shortened} tool result(s) shortened, ${change.bytesSaved} bytes saved`),
       );
@@ -152,7 +152,8 @@ export async function startStandinProxy(options: StandinProxyOptions = {}): Prom
       if (!res.writableFinished) upstream.destroy();
     });
     await new Promise<void>((resolve, reject) => {
-      upstream.once("error", reject);
+      // Before the response: a 502 for the client (onRequest). After it started: cut the client's stream too.
+      upstream.on("error", (error) => (res.headersSent ? res.destroy() : reject(error)));
       upstream.once("response", () => resolve());
       upstream.end(change.body);
     });
