@@ -61,6 +61,7 @@ MAX_SSE_EVENT_BYTES = 1 << 20
 # When continuing a file, stop reading backwards after this many records: a record written later than the
 # highest-numbered one started earlier, so it was in flight at the same time; no lane has this many at once.
 SEQUENCE_SCAN_RECORDS = 10_000
+MAX_ERROR_MESSAGE = 500
 
 
 # --- configuration ---------------------------------------------------------------------------------------------
@@ -514,16 +515,21 @@ class CaptureFile:
 
     def open(self) -> int:
         folder = self.path.parent
-        if not folder.exists():
+        try:
             folder.mkdir(mode=0o700, parents=True)
-            folder.chmod(0o700)
-        fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            pass  # an existing folder keeps its mode: it is the user's
+        else:
+            folder.chmod(0o700)  # exactly 0700, whatever the umask
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             status = os.fstat(fd)
             if stat.S_ISREG(status.st_mode) and status.st_mode & 0o077:
                 os.fchmod(fd, 0o600)
-            if status.st_size > 0:
-                self.needs_newline = os.pread(fd, 1, status.st_size - 1) != b"\n"
+            if stat.S_ISREG(status.st_mode) and status.st_size > 0:
+                with self.path.open("rb") as file:
+                    file.seek(-1, os.SEEK_END)
+                    self.needs_newline = file.read(1) != b"\n"
         except OSError:
             pass  # not ours to fix: the file is still appendable
         return fd
@@ -746,7 +752,8 @@ class Capture:
         if SEQUENCE_KEY not in flow.metadata and flow.request.method != "CONNECT" and self.included(flow):
             self.start(flow)  # failed before mitmproxy announced the request
         message = flow.error.msg if flow.error else "unknown error"
-        self.finish(flow, {"kind": classify_error(message), "message": message})
+        # mitmproxy may quote peer bytes in its message: keep it short.
+        self.finish(flow, {"kind": classify_error(message), "message": message[:MAX_ERROR_MESSAGE]})
 
     def done(self) -> None:
         for flow in list(self.unfinished.values()):
