@@ -240,6 +240,10 @@ def lane(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> LaneRu
         observed["closed"] = via_proxy(dump.port, "GET", f"http://127.0.0.1:{closed}/v1/messages")
         expected += 1
 
+        # TLS towards a server that speaks plain HTTP: the upstream handshake fails.
+        observed["tls"] = via_proxy(dump.port, "GET", f"https://127.0.0.1:{upstream.http_port}/tls-mismatch")
+        expected += 1
+
         # Not an included host: proxied, not captured.
         observed["excluded"] = via_proxy(dump.port, "GET", f"http://localhost:{upstream.http_port}/echo?excluded=1")
 
@@ -367,7 +371,11 @@ def test_sse_streams_through_and_usage_matches_upstream(lane: LaneRun) -> None:
     timings = record["timings"]
     assert timings["first_byte_ms"] < 0.2 * timings["end_ms"], timings
     assert timings["end_ms"] >= SSE_DELTAS * SSE_SPACING_S * 1000 * 0.9
-    print(f"SSE: first event at {sse['first_event_s'] * 1000:.0f} ms of {sse['duration_s'] * 1000:.0f} ms")
+    print(
+        f"SSE: first event at the client after {sse['first_event_s'] * 1000:.0f} ms"
+        f" of {sse['duration_s'] * 1000:.0f} ms;"
+        f" recorded first_byte_ms={timings['first_byte_ms']}, end_ms={timings['end_ms']}"
+    )
 
 
 def test_client_gone_mid_stream_is_one_record_with_error(lane: LaneRun) -> None:
@@ -389,6 +397,13 @@ def test_closed_port_is_recorded_with_error(lane: LaneRun) -> None:
     assert record["response_headers"] is None
     assert record["timings"]["response_headers_ms"] is None
     assert record["timings"]["end_ms"] is not None
+
+
+def test_failed_upstream_tls_is_recorded_with_error(lane: LaneRun) -> None:
+    assert lane.observed["tls"][0] == 502
+    record = lane.by_path("/tls-mismatch")
+    assert record["error"]["kind"] == "tls", record["error"]
+    assert record["response_status"] is None
 
 
 def test_hosts_not_included_are_proxied_but_not_recorded(lane: LaneRun) -> None:
