@@ -13,8 +13,6 @@ one the client asked for when the connection is made:
     mitmdump -s mitm_capture.py -s offline_upstream.py --set connection_strategy=lazy
 """
 
-from __future__ import annotations
-
 import logging
 import os
 

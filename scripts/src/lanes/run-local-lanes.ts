@@ -139,7 +139,12 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
     // 2. The mitmproxies, in dependency order; each one's address becomes available to the next.
     const startMitm = async (service: MitmService) => {
-      const env = { ...base, ...serviceEnvironment(description, service, options.env, places) };
+      // Unbuffered, so the "listening at" line arrives when mitmdump says it.
+      const env: Record<string, string> = {
+        ...base,
+        ...serviceEnvironment(description, service, options.env, places),
+        PYTHONUNBUFFERED: "1",
+      };
       const [command, ...args] = localCommand(description, service, places, mitmdump);
       if (mock) {
         // Lazy connections keep the recorded URL as the client's (api.anthropic.com), not the mock's address.

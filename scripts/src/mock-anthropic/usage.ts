@@ -46,11 +46,19 @@ function contentBlocks(content: string | ContentBlock[] | undefined): unknown[] 
   return typeof content === "string" ? [{ type: "text", text: content }] : content;
 }
 
+/**
+ * Claude Code's first system block is attribution metadata (`x-anthropic-billing-header: ...`) that changes every
+ * turn (it names the previous request id). The API reads it rather than prompting with it; if it counted in the
+ * cached prefix no conversation would ever hit the cache, which is not what real captures show.
+ */
+const isBillingHeader = (b: unknown): boolean =>
+  typeof b === "object" && b !== null && String((b as { text?: unknown }).text ?? "").startsWith("x-anthropic-billing-header:");
+
 /** The request's prompt as cacheable blocks: tools, then system, then messages. */
 export function promptBlocks(request: MessagesRequest): PromptBlock[] {
   const blocks: PromptBlock[] = [];
   for (const tool of request.tools ?? []) blocks.push(block("tool", tool));
-  for (const b of contentBlocks(request.system)) blocks.push(block("system", b));
+  for (const b of contentBlocks(request.system)) if (!isBillingHeader(b)) blocks.push(block("system", b));
   for (const message of request.messages) {
     for (const b of contentBlocks(message.content)) blocks.push(block(`message:${message.role}`, b));
   }
