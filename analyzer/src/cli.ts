@@ -5,7 +5,7 @@
  * Why a top-level handler: the user gets one line on stderr and a documented exit code for every
  * failure, never a stack trace.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -33,19 +33,58 @@ function warn(message: string): void {
   process.stderr.write(`${NAME}: warning: ${message}\n`);
 }
 
-async function writeReport(path: string, text: string, label: string, quiet: boolean): Promise<void> {
-  const target = resolve(path);
-  try {
-    await mkdir(dirname(target), { recursive: true });
-    await writeFile(target, text);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new ReportWriteError(`cannot write ${label} report ${path} (${code})`);
-  }
-  if (!quiet) process.stderr.write(`Wrote ${label} report: ${path}\n`);
-}
-
 class ReportWriteError extends Error {}
+
+/**
+ * A report file being written: pieces are buffered and written in 64 KB blocks (short-lived pieces are cheap for the GC). The file is
+ * opened (and its folder created) on the first piece, i.e. only after all input was read.
+ */
+class ReportFile {
+  private handle: FileHandle | null = null;
+  private pending: string[] = [];
+  private pendingLength = 0;
+
+  constructor(
+    private readonly path: string,
+    private readonly label: string,
+  ) {}
+
+  private fail(error: unknown): never {
+    const code = (error as NodeJS.ErrnoException).code ?? "error";
+    throw new ReportWriteError(`cannot write ${this.label} report ${this.path} (${code})`);
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      if (!this.handle) {
+        const target = resolve(this.path);
+        await mkdir(dirname(target), { recursive: true });
+        this.handle = await open(target, "w");
+      }
+      if (this.pendingLength > 0) await this.handle.write(this.pending.join(""));
+    } catch (error) {
+      this.fail(error);
+    }
+    this.pending = [];
+    this.pendingLength = 0;
+  }
+
+  readonly write = async (chunk: string): Promise<void> => {
+    this.pending.push(chunk);
+    this.pendingLength += chunk.length;
+    if (this.pendingLength >= 1 << 16) await this.flush();
+  };
+
+  async close(quiet: boolean): Promise<void> {
+    await this.flush();
+    try {
+      await this.handle?.close();
+    } catch (error) {
+      this.fail(error);
+    }
+    if (!quiet) process.stderr.write(`Wrote ${this.label} report: ${this.path}\n`);
+  }
+}
 
 function writeStdout(text: string): Promise<void> {
   return new Promise((done) => {
@@ -65,23 +104,44 @@ interface DiffArgs {
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
   const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
   const progress = createProgress(total, process.stderr, !args.quiet);
-  const result = await networkDiff({
-    direct: args.direct,
-    headroom: args.headroom,
-    pairBy: args["pair-by"],
-    onBytes: (bytes) => progress.advance(bytes),
-    onWarning: warn,
-  }).finally(() => progress.done());
-  if (args.output) await writeReport(args.output, result.markdown, "Markdown", args.quiet);
-  else await writeStdout(result.markdown);
-  if (args["json-output"]) await writeReport(args["json-output"], result.json, "JSON", args.quiet);
+  const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
+  const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
+  let loaded = false;
+  await networkDiff(
+    {
+      direct: args.direct,
+      headroom: args.headroom,
+      pairBy: args["pair-by"],
+      onBytes: (bytes) => progress.advance(bytes),
+      onWarning: (message) => {
+        progress.clear();
+        warn(message);
+      },
+    },
+    {
+      markdown: (chunk) => {
+        if (!loaded) {
+          loaded = true;
+          progress.done();
+        }
+        return markdownFile ? markdownFile.write(chunk) : writeStdout(chunk);
+      },
+      json: jsonFile?.write,
+    },
+  ).finally(() => progress.done());
+  await markdownFile?.close(args.quiet);
+  await jsonFile?.close(args.quiet);
 }
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
   const progress = createProgress(await fileSize(args.file), process.stderr, !args.quiet);
-  const lane = await readLane("lane", args.file, createContext(), { onBytes: (bytes) => progress.advance(bytes), onWarning: warn }).finally(() =>
-    progress.done(),
-  );
+  const lane = await readLane("lane", args.file, createContext(), {
+    onBytes: (bytes) => progress.advance(bytes),
+    onWarning: (message) => {
+      progress.clear();
+      warn(message);
+    },
+  }).finally(() => progress.done());
   await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges), lane.warnings));
 }
 

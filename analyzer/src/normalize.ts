@@ -98,6 +98,8 @@ export function scrubText(text: string): string {
 // JSON flattening
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+/** Longer strings are not remembered per path (bounds memory on odd inputs). */
+const MAX_REMEMBERED_TEXT = 1 << 20;
 
 /**
  * Every JSON path seen in this run gets a small integer id; paths are built once per distinct
@@ -107,6 +109,20 @@ export class PathTable {
   readonly paths: string[] = [];
   private readonly objectChildren: Array<Map<string, number> | undefined> = [];
   private readonly arrayChildren: Array<number[] | undefined> = [];
+  /**
+   * Per object path, the keys met last time in order and their child ids: objects at one path
+   * nearly always have the same keys in the same order, and comparing interned key strings is
+   * cheaper than a Map lookup.
+   */
+  readonly lastKeys: Array<string[] | undefined> = [];
+  readonly lastKeyIds: Array<number[] | undefined> = [];
+  /**
+   * The last string seen at each path and its hash. Every Claude Code request repeats the whole
+   * conversation so far, so most strings equal the one at the same path in the previous request:
+   * comparing them (a memcmp) is far cheaper than hashing them again.
+   */
+  readonly lastText: Array<string | undefined> = [];
+  readonly lastHash: number[] = [];
   static readonly ROOT = 0;
 
   constructor() {
@@ -122,9 +138,25 @@ export class PathTable {
     this.paths.push(path);
     this.objectChildren.push(undefined);
     this.arrayChildren.push(undefined);
+    this.lastKeys.push(undefined);
+    this.lastKeyIds.push(undefined);
+    this.lastText.push(undefined);
+    this.lastHash.push(0);
     return id;
   }
 
+  /** Hash of the string `text` found at path `id`, reusing the last result when it is the same string. */
+  textHash(id: number, text: string): number {
+    if (this.lastText[id] === text) return this.lastHash[id] as number;
+    const hash = hashText(text);
+    if (text.length <= MAX_REMEMBERED_TEXT) {
+      this.lastText[id] = text;
+      this.lastHash[id] = hash;
+    }
+    return hash;
+  }
+
+  /** Id of the path `parent` + `.key`. */
   key(parent: number, key: string): number {
     let children = this.objectChildren[parent];
     if (children === undefined) {
@@ -140,6 +172,25 @@ export class PathTable {
     return id;
   }
 
+  /** Id of the `position`-th key of the object at `parent`, via the last-keys cache. */
+  keyAt(parent: number, position: number, key: string): number {
+    let keys = this.lastKeys[parent];
+    let ids = this.lastKeyIds[parent] as number[];
+    if (keys === undefined) {
+      keys = [];
+      ids = [];
+      this.lastKeys[parent] = keys;
+      this.lastKeyIds[parent] = ids;
+    } else if (keys[position] === key) {
+      return ids[position] as number;
+    }
+    const id = this.key(parent, key);
+    keys[position] = key;
+    ids[position] = id;
+    return id;
+  }
+
+  /** Id of the path `parent` + `[index]`. */
   index(parent: number, index: number): number {
     let children = this.arrayChildren[parent];
     if (children === undefined) {
@@ -188,6 +239,16 @@ export function hashText(text: string, seed: number = SEED_STRING): number {
   return (((h1 ^ h2) >>> 0) & 0x1fffff) * 4294967296 + (Math.imul(h2, 0x27d4eb2d) >>> 0) + 8;
 }
 
+/** Hash of a number: integers mixed directly, others via their text. */
+function hashNumber(value: number): number {
+  if (!Number.isInteger(value) || value > 0x7fffffff || value < -0x80000000) return hashText(String(value), SEED_NUMBER);
+  let h = Math.imul(value ^ SEED_NUMBER, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return ((value >>> 11) & 0x1fffff) * 4294967296 + (h >>> 0) + 16;
+}
+
 /** Growable scratch space for one body's leaves; copied out once per exchange. */
 let scratchIds = new Int32Array(1 << 14);
 let scratchHashes = new Float64Array(1 << 14);
@@ -209,9 +270,9 @@ function pushLeaf(pathId: number, valueHash: number): void {
 
 function walk(value: unknown, node: number, table: PathTable): void {
   if (typeof value === "string") {
-    pushLeaf(node, hashText(value));
+    pushLeaf(node, table.textHash(node, value));
   } else if (typeof value === "number") {
-    pushLeaf(node, hashText(String(value), SEED_NUMBER));
+    pushLeaf(node, hashNumber(value));
   } else if (typeof value === "boolean") {
     pushLeaf(node, value ? HASH_TRUE : HASH_FALSE);
   } else if (value === null || typeof value !== "object") {
@@ -220,12 +281,12 @@ function walk(value: unknown, node: number, table: PathTable): void {
     if (value.length === 0) pushLeaf(node, HASH_EMPTY_ARRAY);
     for (let i = 0; i < value.length; i++) walk(value[i], table.index(node, i), table);
   } else {
-    let empty = true;
+    let position = 0;
     for (const key in value) {
-      empty = false;
-      walk((value as Record<string, unknown>)[key], table.key(node, key), table);
+      walk((value as Record<string, unknown>)[key], table.keyAt(node, position, key), table);
+      position += 1;
     }
-    if (empty) pushLeaf(node, HASH_EMPTY_OBJECT);
+    if (position === 0) pushLeaf(node, HASH_EMPTY_OBJECT);
   }
 }
 

@@ -9,13 +9,14 @@
 import { markdownTable } from "markdown-table";
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Usage } from "./exchange.js";
-import type { LaneSummary, Report, TokenTotals } from "./summarize.js";
+import type { LaneSummary, Report, ReportHead, TokenTotals } from "./summarize.js";
 
 /** How many items a table cell lists before `… N more`. */
 export const CELL_LIST_LIMIT = 10;
 
 /** A Markdown code span holding `text` on one line, whatever backticks it contains. */
 export function code(text: string): string {
+  if (!/[`\r\n]/.test(text) && text !== "") return `\`${text}\``;
   const flat = text.replace(/\r\n|\r|\n/g, " ");
   const runs = flat.match(/`+/g) ?? [];
   const fence = "`".repeat(Math.max(0, ...runs.map((run) => run.length)) + 1);
@@ -25,6 +26,7 @@ export function code(text: string): string {
 
 /** Make text safe inside a table cell: one line, pipes escaped. */
 export function cell(text: string): string {
+  if (!/[|\r\n]/.test(text)) return text;
   return text.replace(/\r\n|\r|\n/g, " ").replace(/\|/g, "\\|");
 }
 
@@ -127,30 +129,43 @@ function errorLines(name: string, lane: LaneSummary): string[] {
   ];
 }
 
-function detailsSection(pairs: readonly PairDiff[]): string[] {
-  const lines: string[] = [];
-  pairs.forEach((pair, index) => {
-    if (!isCapped(pair)) return;
-    const list = (title: string, items: readonly string[]) =>
-      items.length ? [`**${title} (${items.length})**`, "", ...items.map((item) => `- ${code(item)}`), ""] : [];
-    lines.push(
-      "<details>",
-      `<summary>Pair ${index + 1}: ${html(pair.route)} (sequence ${html(sequenceCell(pair))})</summary>`,
-      "",
-      ...list("Headers only in headroom", pair.headers.only_headroom),
-      ...list("Headers only in direct", pair.headers.only_direct),
-      ...list("Headers with changed values", pair.headers.changed),
-      ...list("JSON paths only in headroom", pair.json.only_headroom),
-      ...list("JSON paths only in direct", pair.json.only_direct),
-      ...list("JSON paths with changed values", pair.json.changed),
-      "</details>",
-      "",
-    );
-  });
-  return lines.length ? ["## Full Lists", "", "Pairs whose lists were cut short in the table above.", "", ...lines] : [];
+function pairDetails(pair: PairDiff, number: number): string {
+  const list = (title: string, items: readonly string[]) =>
+    items.length ? [`**${title} (${items.length})**`, "", ...items.map((item) => `- ${code(item)}`), ""] : [];
+  return [
+    "<details>",
+    `<summary>Pair ${number}: ${html(pair.route)} (sequence ${html(sequenceCell(pair))})</summary>`,
+    "",
+    ...list("Headers only in headroom", pair.headers.only_headroom),
+    ...list("Headers only in direct", pair.headers.only_direct),
+    ...list("Headers with changed values", pair.headers.changed),
+    ...list("JSON paths only in headroom", pair.json.only_headroom),
+    ...list("JSON paths only in direct", pair.json.only_direct),
+    ...list("JSON paths with changed values", pair.json.changed),
+    "</details>",
+    "",
+  ].join("\n");
 }
 
-export function renderMarkdown(report: Report): string {
+const PAIR_HEADER = ["Seq", "Route", "Status", "Body Bytes", "Body SHA", "Header Delta", "JSON Delta", "Tokens"];
+const PAIR_ALIGN = ["l", "l", "l", "r", "l", "l", "l", "l"];
+/** Rows are formatted by markdown-table in batches of this many. */
+const ROW_BATCH = 200;
+
+function pairRow(pair: PairDiff): string[] {
+  return [
+    sequenceCell(pair),
+    routeCell(pair),
+    `${orDash(pair.status.direct)} -> ${orDash(pair.status.headroom)}`,
+    bytesCell(pair),
+    shaCell(pair),
+    headerCell(pair),
+    jsonCell(pair),
+    tokensCell(pair),
+  ];
+}
+
+function headText(report: ReportHead): string {
   const { summary } = report;
   const lines: string[] = [
     "# Differential Network Capture Report",
@@ -188,28 +203,57 @@ export function renderMarkdown(report: Report): string {
     ...errorLines("headroom", summary.headroom),
   ];
   if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
-  const leftovers = (title: string, refs: Report["only_direct_exchanges"]) =>
+  const leftovers = (title: string, refs: ReportHead["only_direct_exchanges"]) =>
     refs.length ? [`## ${title}`, "", ...refs.map((ref) => `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)})`), ""] : [];
   lines.push(...leftovers("Only Direct", report.only_direct_exchanges), ...leftovers("Only Headroom", report.only_headroom_exchanges));
   lines.push("## Paired Exchanges", "");
-  if (report.paired.length === 0) {
-    lines.push("No paired exchanges.", "");
-  } else {
-    const header = ["Seq", "Route", "Status", "Body Bytes", "Body SHA", "Header Delta", "JSON Delta", "Tokens"];
-    const rows = report.paired.map((pair) => [
-      sequenceCell(pair),
-      routeCell(pair),
-      `${orDash(pair.status.direct)} -> ${orDash(pair.status.headroom)}`,
-      bytesCell(pair),
-      shaCell(pair),
-      headerCell(pair),
-      jsonCell(pair),
-      tokensCell(pair),
-    ]);
-    lines.push(table([header, ...rows], ["l", "l", "l", "r", "l", "l", "l", "l"]), "");
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Renders one report piece by piece: `start()`, `pair()` per paired row (returns finished table
+ * lines in batches), `end()` (the rest of the table and the full lists of capped pairs).
+ */
+export class MarkdownRenderer {
+  private rows: string[][] = [];
+  private count = 0;
+  private readonly details: string[] = [];
+
+  constructor(private readonly head: ReportHead) {}
+
+  start(): string {
+    return headText(this.head);
   }
-  lines.push(...detailsSection(report.paired));
-  return lines.join("\n");
+
+  private flush(): string {
+    if (this.rows.length === 0) return "";
+    const text = table([PAIR_HEADER, ...this.rows], PAIR_ALIGN);
+    const first = this.count === this.rows.length;
+    this.rows = [];
+    // Every batch is a table with the same header; only the first keeps header and delimiter rows.
+    return `${first ? text : text.slice(text.indexOf("\n", text.indexOf("\n") + 1) + 1)}\n`;
+  }
+
+  pair(diff: PairDiff): string {
+    this.count += 1;
+    this.rows.push(pairRow(diff));
+    if (isCapped(diff)) this.details.push(pairDetails(diff, this.count));
+    return this.rows.length >= ROW_BATCH ? this.flush() : "";
+  }
+
+  end(): string {
+    const rest = this.count === 0 ? "No paired exchanges.\n" : this.flush();
+    const details = this.details.length
+      ? ["", "## Full Lists", "", "Pairs whose lists were cut short in the table above.", "", ...this.details].join("\n")
+      : "";
+    return `${rest}${details}`;
+  }
+}
+
+/** The whole report as one string (for small reports and tests). */
+export function renderMarkdown(report: Report): string {
+  const renderer = new MarkdownRenderer(report);
+  return renderer.start() + report.paired.map((diff) => renderer.pair(diff)).join("") + renderer.end();
 }
 
 /** `headroom-analyze summary FILE`: one lane's exchanges as a table. */

@@ -57,6 +57,7 @@ export interface Report {
   only_headroom: string[];
   only_direct_exchanges: ExchangeRef[];
   only_headroom_exchanges: ExchangeRef[];
+  /** Paired exchanges in direct capture order. */
   paired: PairDiff[];
   summary: {
     direct: LaneSummary;
@@ -122,16 +123,12 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
   };
 }
 
-/** The whole report: what render-markdown and render-json draw. */
-export function buildReport(options: {
-  direct: Lane;
-  headroom: Lane;
-  pairing: Pairing;
-  paired: PairDiff[];
-  pairBy: PairBy;
-  generatedAt?: Date;
-}): Report {
-  const { direct, headroom, pairing, paired, pairBy } = options;
+/** Everything in the report except the per-pair rows, which are rendered one by one as they are compared. */
+export type ReportHead = Omit<Report, "paired">;
+
+/** The report head: what render-markdown and render-json draw before and around the paired rows. */
+export function buildReportHead(options: { direct: Lane; headroom: Lane; pairing: Pairing; pairBy: PairBy; generatedAt?: Date }): ReportHead {
+  const { direct, headroom, pairing, pairBy } = options;
   const directTokens = tokenTotals(pairing.pairs.map((pair) => pair.direct));
   const headroomTokens = tokenTotals(pairing.pairs.map((pair) => pair.headroom));
   return {
@@ -145,7 +142,6 @@ export function buildReport(options: {
     only_headroom: pairing.onlyHeadroom.map((exchange) => exchange.route),
     only_direct_exchanges: pairing.onlyDirect.map(exchangeRef),
     only_headroom_exchanges: pairing.onlyHeadroom.map(exchangeRef),
-    paired,
     summary: {
       direct: summarizeLane(direct.file, direct.exchanges),
       headroom: summarizeLane(headroom.file, headroom.exchanges),

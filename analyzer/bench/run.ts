@@ -1,0 +1,124 @@
+/**
+ * `npm run bench` — how fast and how lean `network-diff` is on Claude-Code-sized captures.
+ *
+ * Generates (or reuses) a synthetic pair at full and half size in <repo>/bench-data/, then runs
+ * the built CLI and a floor (read + JSON.parse of every line, nothing else) as child processes
+ * under GNU time, alternately, best of 5 for time, and prints time, ratio to the floor, peak RSS and growth.
+ * Targets: ratio <= 1.3, peak RSS <= 200 MB, doubling the input <= 2.2x the time.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { generate, type GenerateParams } from "./generate.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const analyzer = resolve(here, "..");
+const repo = resolve(analyzer, "..");
+const dataDir = join(repo, "bench-data");
+const cli = join(analyzer, "dist", "cli.js");
+const floor = join(here, "floor.mjs");
+const TIME = "/usr/bin/time";
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const GENERATOR_VERSION = 4;
+
+const PARAMS: GenerateParams = { sessions: 40, turnsPerSession: 40, toolResultChars: 6200, seed: 20251126 };
+
+interface Measurement {
+  seconds: number;
+  rssMb: number;
+}
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(1);
+}
+
+/** Run `node args…` under GNU time; wall seconds and peak RSS (MB). */
+function measure(args: string[]): Measurement {
+  const rssFile = join(dataDir, ".rss");
+  const started = process.hrtime.bigint();
+  const run = spawnSync(TIME, ["-f", "%M", "-o", rssFile, process.execPath, ...args], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (run.status !== 0) fail(`${args.join(" ")} exited ${run.status}: ${run.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  const rssKb = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop());
+  return { seconds, rssMb: rssKb / 1024 };
+}
+
+function best(runs: Measurement[]): Measurement {
+  return { seconds: Math.min(...runs.map((r) => r.seconds)), rssMb: Math.max(...runs.map((r) => r.rssMb)) };
+}
+
+/** Floor and network-diff alternately, so a busy moment on the machine hits both alike. */
+function compareRuns(floorArgs: string[], diffArgs: string[]): { floor: Measurement; diff: Measurement } {
+  const floorRuns: Measurement[] = [];
+  const diffRuns: Measurement[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    floorRuns.push(measure(floorArgs));
+    diffRuns.push(measure(diffArgs));
+  }
+  return { floor: best(floorRuns), diff: best(diffRuns) };
+}
+
+async function dataset(): Promise<{ full: [string, string]; half: [string, string] }> {
+  mkdirSync(dataDir, { recursive: true });
+  const files = {
+    direct: join(dataDir, "direct.jsonl"),
+    headroom: join(dataDir, "headroom.jsonl"),
+    halfDirect: join(dataDir, "half-direct.jsonl"),
+    halfHeadroom: join(dataDir, "half-headroom.jsonl"),
+  };
+  const metaFile = join(dataDir, "params.json");
+  const meta = JSON.stringify({ ...PARAMS, generator: GENERATOR_VERSION });
+  const fresh = existsSync(metaFile) && readFileSync(metaFile, "utf8") === meta && Object.values(files).every((file) => existsSync(file));
+  if (fresh) {
+    process.stderr.write(`bench: reusing ${dataDir}\n`);
+  } else {
+    process.stderr.write(`bench: generating synthetic captures in ${dataDir} …\n`);
+    await generate(PARAMS, files);
+    writeFileSync(metaFile, meta);
+  }
+  return { full: [files.direct, files.headroom], half: [files.halfDirect, files.halfHeadroom] };
+}
+
+function lines(file: string): number {
+  return Number(execFileSync("wc", ["-l", file], { encoding: "utf8" }).trim().split(/\s+/)[0]);
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(TIME)) fail(`${TIME} not found; install GNU time (Debian: apt-get install -y time)`);
+  if (!existsSync(cli)) fail(`${cli} not found; run \`make build\` first`);
+  const { full, half } = await dataset();
+  const rows: Array<{ name: string; files: [string, string]; floor: Measurement; diff: Measurement }> = [];
+  for (const [name, files] of [["half", half], ["full", full]] as const) {
+    process.stderr.write(`bench: ${name} size, ${RUNS} runs each …\n`);
+    const out = join(dataDir, `report-${name}`);
+    const diffArgs = [cli, "network-diff", "--direct", files[0], "--headroom", files[1], "--output", `${out}.md`, "--json-output", `${out}.json`, "--quiet"];
+    rows.push({ name, files, ...compareRuns([floor, ...files], diffArgs) });
+  }
+  const mb = (file: string) => statSync(file).size / 1024 / 1024;
+  const table = [
+    "| Size | Exchanges per lane | MB per lane | Floor s | network-diff s | Ratio | Floor RSS MB | network-diff RSS MB |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${lines(r.files[0])} | ${mb(r.files[0]).toFixed(0)} / ${mb(r.files[1]).toFixed(0)} | ${r.floor.seconds.toFixed(2)} | ${r.diff.seconds.toFixed(2)} | ${(r.diff.seconds / r.floor.seconds).toFixed(2)} | ${r.floor.rssMb.toFixed(0)} | ${r.diff.rssMb.toFixed(0)} |`,
+    ),
+  ];
+  const [halfRow, fullRow] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  const ratio = fullRow.diff.seconds / fullRow.floor.seconds;
+  const growth = fullRow.diff.seconds / halfRow.diff.seconds;
+  const rss = Math.max(halfRow.diff.rssMb, fullRow.diff.rssMb);
+  const cpu = cpus()[0]?.model ?? "unknown CPU";
+  const verdict = (ok: boolean) => (ok ? "ok" : "MISSED");
+  const summary = [
+    `Machine: ${cpu}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}`,
+    `Time ratio network-diff / floor (full): ${ratio.toFixed(2)} (target <= 1.3: ${verdict(ratio <= 1.3)})`,
+    `Peak RSS network-diff: ${rss.toFixed(0)} MB (target <= 200 MB: ${verdict(rss <= 200)})`,
+    `Growth half -> full: ${growth.toFixed(2)}x time (target <= 2.2x: ${verdict(growth <= 2.2)})`,
+  ];
+  process.stdout.write(`${table.join("\n")}\n\n${summary.join("\n")}\n`);
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));
