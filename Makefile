@@ -52,10 +52,10 @@ test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mo
 test: test-analyzer test-addon test-scripts test-e2e ## Run every test
 
 demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report
-	npx tsx scripts/src/lanes/cli.ts --captures captures
+	node --import tsx scripts/src/lanes/cli.ts --captures captures
 
 lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
-	npx tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)
+	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)
 
 ci: test ## What CI runs (.ci/run)
 

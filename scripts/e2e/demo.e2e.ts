@@ -7,7 +7,10 @@ import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
-import { REPO_ROOT, TSX } from "../src/lanes/repo.js";
+import { REPO_ROOT } from "../src/lanes/repo.js";
+
+/** The runner as `make demo` starts it: one node process, so signals reach it directly. */
+const RUNNER = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts")] as const;
 
 const CANARY_KEY = `sk-ant-api03-e2e-canary-${process.pid}-DO-NOT-LEAK`;
 const FINAL_TEXT = /MOCK-FINAL/;
@@ -66,7 +69,7 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
   const lane = (name: string) => readJsonl<CaptureRecord>(path.join(captures, `${name}.jsonl`));
 
   beforeAll(async () => {
-    const result = await execa(TSX, [path.join(REPO_ROOT, "scripts/src/lanes/cli.ts"), "--captures", captures, "--run-dir", runDir], {
+    const result = await execa(RUNNER[0], [...RUNNER.slice(1), "--captures", captures, "--run-dir", runDir], {
       cwd: REPO_ROOT,
       env: { ANTHROPIC_API_KEY: CANARY_KEY },
       reject: false,
@@ -136,5 +139,39 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
 
   test("no process the run started is left running", () => {
     expect(processesMentioning(runDir)).toEqual([]);
+  });
+});
+
+describe("the runner stops everything it started", () => {
+  const runner = (work: string, env: Record<string, string>) =>
+    execa(RUNNER[0], [...RUNNER.slice(1), "--captures", path.join(work, "captures"), "--run-dir", path.join(work, "run"), "--no-report"], {
+      cwd: REPO_ROOT,
+      env: { ANTHROPIC_API_KEY: CANARY_KEY, ...env },
+      reject: false,
+      timeout: 300_000,
+    });
+
+  test("when a lane's client fails: exit 1, the failure shown, nothing left running", async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-fail-"));
+    const result = await runner(work, { CLAUDE_COMMAND: "echo lane-client-broke >&2; exit 3" });
+    expect(result.exitCode).toBe(1);
+    expect(String(result.stdout)).toContain("lane-client-broke");
+    expect(processesMentioning(work)).toEqual([]);
+  });
+
+  test("on Ctrl-C (SIGINT) while a lane runs: every process stopped", async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-int-"));
+    const child = runner(work, { CLAUDE_COMMAND: "sleep 120" });
+    let seen = "";
+    await new Promise<void>((resolve) => {
+      child.stderr?.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes("claude (direct): running")) resolve();
+      });
+    });
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode === 130 || result.signal === "SIGINT", `exit ${result.exitCode} ${result.signal}`).toBe(true);
+    expect(processesMentioning(work)).toEqual([]);
   });
 });

@@ -71,6 +71,36 @@ export class ProcessGroup {
     await Promise.all(stops);
   }
 
+  /**
+   * Run a command to completion in its own process group (stopped with the rest on Ctrl-C or failure), its
+   * output both logged and returned.
+   */
+  async run(options: RunOptions): Promise<Finished> {
+    if (this.stopping) throw new Error(`not starting ${options.name}: shutting down`);
+    const child = execa(options.command, options.args, {
+      env: options.env,
+      extendEnv: false,
+      cwd: options.cwd,
+      detached: true,
+      reject: false,
+      stdin: "ignore",
+      timeout: options.timeoutMs,
+      killSignal: "SIGKILL",
+    });
+    this.running.set(options.name, child);
+    const result = await child;
+    this.running.delete(options.name);
+    const logFile = path.join(this.logDir, `${options.name}.log`);
+    const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
+    log.end(`--- stdout\n${String(result.stdout)}\n--- stderr\n${String(result.stderr)}\n--- exit ${result.exitCode}\n`);
+    return {
+      exitCode: result.exitCode,
+      stdout: String(result.stdout),
+      stderr: String(result.stderr),
+      timedOut: result.timedOut,
+    };
+  }
+
   pids(): number[] {
     return [...this.running.values()].map((c) => c.pid).filter((p): p is number => p !== undefined);
   }
@@ -118,7 +148,7 @@ function waitForLine(
 
 async function stopGroup(child: ResultPromise, graceMs: number): Promise<void> {
   const pid = child.pid;
-  if (pid === undefined || child.exitCode !== undefined) return;
+  if (pid === undefined || child.exitCode !== null) return;
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-pid, signal);
@@ -137,35 +167,18 @@ async function stopGroup(child: ResultPromise, graceMs: number): Promise<void> {
   signalGroup("SIGKILL");
 }
 
-/** Run a client command to completion, its output both logged and returned. */
-export async function runToCompletion(options: {
+export interface RunOptions {
   name: string;
   command: string;
   args: string[];
   env: Record<string, string>;
   cwd: string;
-  logDir: string;
   timeoutMs: number;
-  shell?: boolean;
-}): Promise<{ exitCode: number | undefined; stdout: string; stderr: string; timedOut: boolean }> {
-  const result = await execa(options.command, options.args, {
-    env: options.env,
-    extendEnv: false,
-    cwd: options.cwd,
-    reject: false,
-    stdin: "ignore",
-    timeout: options.timeoutMs,
-    killSignal: "SIGKILL",
-    shell: options.shell ?? false,
-    all: false,
-  });
-  const logFile = path.join(options.logDir, `${options.name}.log`);
-  const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
-  log.end(`--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}\n--- exit ${result.exitCode}\n`);
-  return {
-    exitCode: result.exitCode,
-    stdout: String(result.stdout),
-    stderr: String(result.stderr),
-    timedOut: result.timedOut,
-  };
+}
+
+export interface Finished {
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
 }

@@ -22,14 +22,14 @@ import {
   type MitmService,
   type ServiceName,
 } from "./lane-description.js";
-import { ProcessGroup, runToCompletion } from "./processes.js";
+import { ProcessGroup } from "./processes.js";
 import {
   ANALYZER_CLI,
   CAPTURE_ADDON,
   CLAUDE_LANE_SCRIPT,
   NODE_BIN,
   OFFLINE_UPSTREAM_ADDON,
-  TSX,
+  REPO_ROOT,
   VENV_MITMDUMP,
   repoPath,
 } from "./repo.js";
@@ -123,14 +123,16 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
       rmSync(mockDigestLog, { force: true });
       const started = await group.start({
         name: "mock-anthropic",
-        command: TSX,
+        command: process.execPath,
         args: [
+          "--import", "tsx",
           repoPath("scripts", "src", "mock-anthropic", "cli.ts"),
           "--host", "127.0.0.1", "--port", "0",
           "--tls-dir", dirs.mockTls, "--hostname", "api.anthropic.com",
           "--digest-log", mockDigestLog,
         ],
         env: base,
+        cwd: REPO_ROOT,
         readiness: { pattern: LISTENING, timeoutMs: READY_MS },
       });
       mock = { url: new URL(started.match[1]!), ca: path.join(dirs.mockTls, "ca.pem") };
@@ -183,13 +185,12 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         ANTHROPIC_API_KEY: apiKey,
       };
       options.log(`claude (${lane}): running in ${dirs.project}`);
-      const result = await runToCompletion({
+      const result = await group.run({
         name: service,
         command: "bash",
         args: [CLAUDE_LANE_SCRIPT],
         env,
         cwd: dirs.project,
-        logDir: dirs.logs,
         timeoutMs: options.clientTimeoutMs,
       });
       clients.push({ lane, ...result });
@@ -203,7 +204,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
   const ok = clients.length === 2 && clients.every((c) => c.exitCode === 0);
   const result: RunResult = { ok, clients, captures, mockDigestLog, runDir };
-  if (options.report) result.report = await buildReport(options, captures, dirs.logs, base);
+  if (options.report) result.report = await buildReport(options, captures, new ProcessGroup(dirs.logs), base);
   if (ok && !options.keepRunDir && !options.runDir) rmSync(runDir, { recursive: true, force: true });
   return result;
 }
@@ -258,9 +259,10 @@ async function startProxy(
   if (options.proxy === "standin") {
     const started = await group.start({
       name: "headroom-proxy",
-      command: TSX,
-      args: [repoPath("scripts", "src", "standin-proxy", "cli.ts"), "--host", "127.0.0.1", "--port", "0"],
+      command: process.execPath,
+      args: ["--import", "tsx", repoPath("scripts", "src", "standin-proxy", "cli.ts"), "--host", "127.0.0.1", "--port", "0"],
       env,
+      cwd: REPO_ROOT,
       readiness: { pattern: LISTENING, timeoutMs: READY_MS },
     });
     places.serviceUrls["headroom-proxy"] = new URL(started.match[1]!).origin;
@@ -297,19 +299,18 @@ async function freePort(): Promise<number> {
 async function buildReport(
   options: RunOptions,
   captures: RunResult["captures"],
-  logDir: string,
+  group: ProcessGroup,
   base: Record<string, string>,
 ): Promise<{ markdown: string; json: string }> {
   const markdown = path.join(options.capturesDir, "report.md");
   const json = path.join(options.capturesDir, "report.json");
-  const result = await runToCompletion({
+  const result = await group.run({
     name: "headroom-analyze",
     command: process.execPath,
     args: [ANALYZER_CLI, "network-diff", "--direct", captures.direct, "--headroom", captures.headroomClient,
       "--output", markdown, "--json-output", json, "--quiet"],
     env: base,
     cwd: options.capturesDir,
-    logDir,
     timeoutMs: 120_000,
   });
   if (result.exitCode !== 0) throw new Error(`the report failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
