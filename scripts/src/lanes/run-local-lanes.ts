@@ -9,7 +9,7 @@
  * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
  * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -222,6 +222,7 @@ function prepareRunDir(runDir: string, capturesDir: string) {
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const service of MITM_SERVICES) mkdirSync(path.join(dirs.certs, service), { recursive: true, mode: 0o700 });
   mkdirSync(capturesDir, { recursive: true, mode: 0o700 });
+  chmodSync(capturesDir, 0o700); // captures hold the traffic of a coding session: private, even if the folder existed
   return dirs;
 }
 

@@ -163,7 +163,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
     requests.push(record);
     if (options.digestLog) {
       const { received_at, method, size, sha256 } = record;
-      appendFileSync(options.digestLog, JSON.stringify({ received_at, method, route, path, size, sha256 }) + "\n");
+      appendFileSync(options.digestLog, JSON.stringify({ received_at, method, route, path, size, sha256 }) + "\n", { mode: 0o600 });
     }
     res.on("finish", () => {
       record.status = res.statusCode;
