@@ -18,8 +18,9 @@
  *
  * Exit codes: 0 ready; 1 a step failed (one line says which and why); 2 bad usage.
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -102,12 +103,20 @@ interface Options {
   extraCa?: string;
   dockerdLog: string;
   engineTimeout: number;
+  /** With --check: what is not ready. */
+  missing: string[];
 }
 
 /** One line per step: what was found or done, and how long it took. */
 function report(step: string, outcome: string, startedAt?: number): void {
   const took = startedAt === undefined ? "" : ` (${((Date.now() - startedAt) / 1000).toFixed(1)}s)`;
   console.log(`${step.padEnd(28)} ${outcome}${took}`);
+}
+
+/** --check found a part that is not ready: say so and go on looking. */
+function missingPart(opts: Options, part: string, why: string): void {
+  opts.missing.push(part);
+  report(part, `NOT READY: ${why}`);
 }
 
 /** Run a command; with --verbose its output streams to the terminal, otherwise it is kept for the error line. */
@@ -178,27 +187,41 @@ async function ensureEngine(opts: Options): Promise<void> {
 /** Start dockerd detached, its output in a log file, and poll `docker info` until it answers or the bound passes. */
 async function startDockerd(opts: Options): Promise<void> {
   mkdirSync(path.dirname(opts.dockerdLog), { recursive: true });
-  const log = { file: opts.dockerdLog, append: true };
-  const daemon = execa("dockerd", [], { detached: true, stdin: "ignore", stdout: log, stderr: log, reject: false });
-  let exited: number | undefined;
-  void daemon.then((result) => {
-    exited = result.exitCode ?? -1;
+  // A plain spawn, not execa: the daemon must outlive this script, writing straight to its log file (execa
+  // would relay the output through this process, and dockerd dies of SIGPIPE once we exit).
+  const logStart = existsSync(opts.dockerdLog) ? statSync(opts.dockerdLog).size : 0;
+  const log = openSync(opts.dockerdLog, "a");
+  const daemon = spawn("dockerd", [], { detached: true, stdio: ["ignore", log, log] });
+  closeSync(log);
+  let exited: string | undefined;
+  daemon.on("error", (error) => {
+    exited = error.message;
+  });
+  daemon.on("exit", (code, signal) => {
+    exited = `code ${code ?? signal}`;
   });
   daemon.unref();
 
   const deadline = Date.now() + opts.engineTimeout * 1000;
   while (Date.now() < deadline) {
-    if (exited !== undefined) throw new StepError(`dockerd exited (code ${exited}) before answering: ${logTail(opts.dockerdLog)} (see ${opts.dockerdLog})`);
+    if (exited !== undefined) throw new StepError(`dockerd exited (${exited}) before answering: ${logTail(opts.dockerdLog, logStart)} (see ${opts.dockerdLog})`);
     if (await engineVersion()) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
-  throw new StepError(`dockerd did not answer \`docker info\` within ${opts.engineTimeout}s: ${logTail(opts.dockerdLog)} (see ${opts.dockerdLog})`);
+  throw new StepError(`dockerd did not answer \`docker info\` within ${opts.engineTimeout}s: ${logTail(opts.dockerdLog, logStart)} (see ${opts.dockerdLog})`);
 }
 
-function logTail(file: string): string {
-  const lines = readFileSync(file, "utf8").split("\n").filter((line) => line.trim() !== "");
-  const last = lines.filter((line) => /level=(error|fatal)/.test(line)).at(-1) ?? lines.at(-1) ?? "(empty log)";
-  return last.replace(/^time="[^"]*"\s*/, "");
+/** The line of this start's log that most likely says why: fatal, else a plain (unformatted) line, else error. */
+function logTail(file: string, fromOffset: number): string {
+  const lines = readFileSync(file).subarray(fromOffset).toString("utf8").split("\n").filter((line) => line.trim() !== "");
+  const pick = (test: (line: string) => boolean) => lines.filter(test).at(-1);
+  const reason =
+    pick((line) => line.includes("level=fatal")) ??
+    pick((line) => !line.includes("level=") && !/^\d{4}-\d\d-\d\d /.test(line)) ??
+    pick((line) => line.includes("level=error")) ??
+    lines.at(-1) ??
+    "(nothing logged)";
+  return reason.replace(/^time="[^"]*"\s*/, "");
 }
 
 // --- compose ------------------------------------------------------------------------------------------------------
@@ -216,7 +239,10 @@ async function ensurePlugins(opts: Options): Promise<void> {
       report(plugin, `ok: ${present.stdout.trim().split("\n")[0]}`);
       continue;
     }
-    if (opts.check) throw new StepError(`the ${plugin} CLI plugin is missing (docker ${probe.join(" ")} fails)`);
+    if (opts.check) {
+      missingPart(opts, plugin, `missing (docker ${probe.join(" ")} fails)`);
+      continue;
+    }
     const startedAt = Date.now();
     const deb = await trixieDeb(opts, pkg);
     const unpacked = mkdtempSync(path.join(tmpdir(), `${pkg}-`));
@@ -272,7 +298,10 @@ async function ensureBaseImages(opts: Options): Promise<void> {
       report(base.tag, "ok: present");
       continue;
     }
-    if (opts.check) throw new StepError(`base image ${base.tag} is missing`);
+    if (opts.check) {
+      missingPart(opts, base.tag, "missing");
+      continue;
+    }
     const startedAt = Date.now();
     if (!(await commandExists("debootstrap"))) await aptInstall(opts, ["debootstrap"]);
     const tarball = path.join(CACHE_DIR, "debootstrap", `${base.suite}-minbase.tgz`);
@@ -343,7 +372,13 @@ async function imageLabel(ref: string, label: string): Promise<string | undefine
 }
 
 async function ensureLaneImages(opts: Options): Promise<void> {
-  const baseId = await run(opts, "docker", ["image", "inspect", "--format", "{{.Id}}", LANE_BASE]);
+  const base = await execa("docker", ["image", "inspect", "--format", "{{.Id}}", LANE_BASE], { reject: false, stdin: "ignore" });
+  if (base.exitCode !== 0) {
+    if (!opts.check) throw new StepError(`base image ${LANE_BASE} is missing: cannot build the lane images`);
+    for (const image of LANE_IMAGES) missingPart(opts, image.dockerfile, `not checked: ${LANE_BASE} is missing`);
+    return;
+  }
+  const baseId = base.stdout;
   const extraCaFiles = filesUnder(path.relative(REPO_ROOT, EXTRA_CA_DIR));
   for (const image of LANE_IMAGES) {
     const dockerfile = path.join(HARNESS_DIR, image.dockerfile);
@@ -357,7 +392,10 @@ async function ensureLaneImages(opts: Options): Promise<void> {
       report(tag, "ok: present and up to date");
       continue;
     }
-    if (opts.check) throw new StepError(`lane image ${tag} is ${built === undefined ? "missing" : "out of date"}`);
+    if (opts.check) {
+      missingPart(opts, tag, built === undefined ? "missing" : "out of date (its Dockerfile, files or base changed)");
+      continue;
+    }
     const startedAt = Date.now();
     await run(opts, "docker", [
       "build",
@@ -385,7 +423,7 @@ function placeExtraCa(opts: Options): void {
   if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new StepError(`--extra-ca ${opts.extraCa}: not a PEM certificate bundle`);
   const target = path.join(EXTRA_CA_DIR, "extra-ca.pem");
   if (existsSync(target) && readFileSync(target, "utf8") === text) return report("extra CA", `ok: ${path.relative(REPO_ROOT, target)} is current`);
-  if (opts.check) throw new StepError(`${path.relative(REPO_ROOT, target)} differs from --extra-ca ${opts.extraCa}`);
+  if (opts.check) return missingPart(opts, "extra CA", `${path.relative(REPO_ROOT, target)} differs from ${opts.extraCa}`);
   copyFileSync(opts.extraCa, target);
   report("extra CA", `copied ${opts.extraCa} to ${path.relative(REPO_ROOT, target)} (used by pip/npm during builds only)`);
 }
@@ -417,6 +455,7 @@ async function main(): Promise<number> {
     extraCa: argv["extra-ca"] || undefined,
     dockerdLog: argv["dockerd-log"],
     engineTimeout: argv["engine-timeout"],
+    missing: [],
   };
 
   const startedAt = Date.now();
@@ -432,6 +471,10 @@ async function main(): Promise<number> {
       return 1;
     }
     throw error;
+  }
+  if (opts.missing.length > 0) {
+    console.error(`prepare-docker: not ready: ${opts.missing.join(", ")} (run without --check to prepare them)`);
+    return 1;
   }
   report("ready", opts.check ? "everything is in place" : "Docker, Compose and the images are in place", startedAt);
   return 0;
