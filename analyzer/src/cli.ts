@@ -186,7 +186,7 @@ export async function main(argv: string[]): Promise<void> {
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((message, error) => {
       if (error) throw error;
-      throw new UsageError(message ?? "invalid command line");
+      throw new UsageError((message ?? "invalid command line").replace(/\s*\n\s*/g, " "));
     })
     .help()
     .version()
@@ -199,7 +199,7 @@ export function exitCodeFor(error: unknown): { code: number; message: string } {
   if (error instanceof UsageError) return { code: EXIT.usage, message: `${error.message} (see --help)` };
   if (error instanceof ReportWriteError) return { code: EXIT.failure, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
-  return { code: EXIT.failure, message: `unexpected failure: ${message.split("\n")[0]}` };
+  return { code: EXIT.failure, message: `unexpected failure: ${message.replace(/\s*\n\s*/g, " ")}` };
 }
 
 main(hideBin(process.argv)).then(

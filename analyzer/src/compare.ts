@@ -35,7 +35,7 @@ export interface PairDiff {
     only_direct: string[];
     only_headroom: string[];
     changed: string[];
-    /** False when that side's body is not JSON or could not be recovered. */
+    /** False when that side's body is not JSON or could not be recovered; the path lists are then empty. */
     direct_is_json: boolean;
     headroom_is_json: boolean;
   };
@@ -133,7 +133,8 @@ function anthropicReport(summary: AnthropicSummary): AnthropicReport {
 /** Everything the report says about one pair. */
 export function comparePair(pair: Pair, comparer: JsonComparer): PairDiff {
   const { direct, headroom } = pair;
-  const delta = comparer.compare(direct.json, headroom.json);
+  // Path sets only mean something when both bodies are JSON; otherwise the flags say which is not.
+  const delta = direct.json && headroom.json ? comparer.compare(direct.json, headroom.json) : { only_direct: [], only_headroom: [], changed: [] };
   const directTools = new Set(direct.anthropic.tool_names);
   const headroomTools = new Set(headroom.anthropic.tool_names);
   const dSha = direct.request_body_sha256;

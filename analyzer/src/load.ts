@@ -117,7 +117,8 @@ function parseProblem(error: unknown, text: string): { message: string; atEnd: b
 /**
  * Yield every record of a JSONL capture. Blank lines are skipped. A line that is not JSON, or not
  * a JSON object, is an InputError naming file:line — unless it is the last line and was cut short
- * (no final newline, or the JSON simply stops), which is reported through onWarning.
+ * (it starts like a record, and has no final newline or its JSON simply stops), which is reported
+ * through onWarning.
  */
 export async function* loadRecords(file: string, options: LoadOptions = {}): AsyncGenerator<RawRecord> {
   let failed: { line: number; message: string; cutShort: boolean } | null = null;
@@ -130,7 +131,9 @@ export async function* loadRecords(file: string, options: LoadOptions = {}): Asy
       value = JSON.parse(body);
     } catch (error) {
       const problem = parseProblem(error, body);
-      failed = { line, message: `line ${problem.message}`, cutShort: !terminated || problem.atEnd };
+      // Records are objects: a cut-short one still starts with "{" and stops early or mid-line.
+      const cutShort = body.trimStart().startsWith("{") && (!terminated || problem.atEnd);
+      failed = { line, message: `line ${problem.message}`, cutShort };
       continue;
     }
     if (value === null || typeof value !== "object" || Array.isArray(value)) {

@@ -42,8 +42,18 @@ export function cappedList(items: readonly string[], limit = CELL_LIST_LIMIT): s
   return items.length > limit ? `${shown}, … ${items.length - limit} more` : shown;
 }
 
+/** `+3`, `-3`, `+0`. */
 function signed(value: number): string {
-  return value > 0 ? `+${value}` : String(value);
+  return value >= 0 ? `+${value}` : String(value);
+}
+
+/** `+added; -removed; changed=…`, leaving out empty parts. */
+function deltaParts(onlyHeadroom: readonly string[], onlyDirect: readonly string[], changed: readonly string[]): string[] {
+  const parts: string[] = [];
+  if (onlyHeadroom.length) parts.push(`+${cappedList(onlyHeadroom)}`);
+  if (onlyDirect.length) parts.push(`-${cappedList(onlyDirect)}`);
+  if (changed.length) parts.push(`changed=${cappedList(changed)}`);
+  return parts;
 }
 
 function orDash(value: unknown): string {
@@ -81,7 +91,7 @@ function bytesCell(pair: PairDiff): string {
 
 function headerCell(pair: PairDiff): string {
   const { only_direct, only_headroom, changed } = pair.headers;
-  return `+${cappedList(only_headroom)}; -${cappedList(only_direct)}; changed=${cappedList(changed)}`;
+  return deltaParts(only_headroom, only_direct, changed).join("; ") || "-";
 }
 
 function jsonCell(pair: PairDiff): string {
@@ -90,7 +100,7 @@ function jsonCell(pair: PairDiff): string {
   const notJson = [!direct_is_json ? "direct" : "", !headroom_is_json ? "headroom" : ""].filter(Boolean);
   const prefix = notJson.length ? `no JSON body: ${notJson.join(", ")}; ` : "";
   const tools = `tools=${direct.tools_count}->${headroom.tools_count} (${signed(headroom.tools_bytes - direct.tools_bytes)} bytes)`;
-  return `${prefix}+${cappedList(only_headroom)}; -${cappedList(only_direct)}; changed=${cappedList(changed)}; ${tools}`;
+  return prefix + [...deltaParts(only_headroom, only_direct, changed), tools].join("; ");
 }
 
 function sequenceCell(pair: PairDiff): string {
