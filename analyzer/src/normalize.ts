@@ -123,6 +123,13 @@ export class PathTable {
    */
   readonly lastText: Array<string | undefined> = [];
   readonly lastHash: number[] = [];
+  /**
+   * The same idea one level up: per block path (a top-level value, or an element of a top-level
+   * array such as `$.messages[3]` or `$.tools[5]`), the last block seen there and its leaves. A
+   * block equal to the last one (checked by a walk with no lookups) reuses those leaves.
+   */
+  readonly lastBlock: unknown[] = [];
+  readonly lastBlockLeaves: Array<JsonLeaves | undefined> = [];
   static readonly ROOT = 0;
 
   constructor() {
@@ -142,6 +149,8 @@ export class PathTable {
     this.lastKeyIds.push(undefined);
     this.lastText.push(undefined);
     this.lastHash.push(0);
+    this.lastBlock.push(undefined);
+    this.lastBlockLeaves.push(undefined);
     return id;
   }
 
@@ -254,15 +263,20 @@ let scratchIds = new Int32Array(1 << 14);
 let scratchHashes = new Float64Array(1 << 14);
 let scratchCount = 0;
 
+function reserve(extra: number): void {
+  if (scratchCount + extra <= scratchIds.length) return;
+  let size = scratchIds.length * 2;
+  while (size < scratchCount + extra) size *= 2;
+  const ids = new Int32Array(size);
+  ids.set(scratchIds);
+  scratchIds = ids;
+  const hashes = new Float64Array(size);
+  hashes.set(scratchHashes);
+  scratchHashes = hashes;
+}
+
 function pushLeaf(pathId: number, valueHash: number): void {
-  if (scratchCount === scratchIds.length) {
-    const ids = new Int32Array(scratchIds.length * 2);
-    ids.set(scratchIds);
-    scratchIds = ids;
-    const hashes = new Float64Array(scratchHashes.length * 2);
-    hashes.set(scratchHashes);
-    scratchHashes = hashes;
-  }
+  if (scratchCount === scratchIds.length) reserve(1);
   scratchIds[scratchCount] = pathId;
   scratchHashes[scratchCount] = valueHash;
   scratchCount += 1;
@@ -300,6 +314,54 @@ export interface Flattened {
  * Flatten a JSON value to leaves in document order: `$.a.b[0].c` for scalars, and the path of an
  * empty object or array for the container itself.
  */
+/** Same JSON value? (Key order may differ; the leaves are the same set.) Allocates nothing. */
+function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  let count = 0;
+  for (const key in a) {
+    const other = (b as Record<string, unknown>)[key];
+    if (other === undefined || !sameJson((a as Record<string, unknown>)[key], other)) return false;
+    count += 1;
+  }
+  for (const _key in b) count -= 1;
+  return count === 0;
+}
+
+/** Flatten one block, reusing the leaves of the last block at this path when it is the same. */
+function walkBlock(value: unknown, node: number, table: PathTable): void {
+  const last = table.lastBlock[node];
+  const leaves = table.lastBlockLeaves[node];
+  if (leaves !== undefined && typeof value === "object" && value !== null && sameJson(last, value)) {
+    reserve(leaves.pathIds.length);
+    scratchIds.set(leaves.pathIds, scratchCount);
+    scratchHashes.set(leaves.hashes, scratchCount);
+    scratchCount += leaves.pathIds.length;
+    return;
+  }
+  const start = scratchCount;
+  walk(value, node, table);
+  if (typeof value === "object" && value !== null) {
+    table.lastBlock[node] = value;
+    table.lastBlockLeaves[node] = { pathIds: scratchIds.slice(start, scratchCount), hashes: scratchHashes.slice(start, scratchCount) };
+  }
+}
+
+/** Flatten a top-level value: an array block by block (messages, tools, system), else as one block. */
+function walkTopLevel(value: unknown, node: number, table: PathTable): void {
+  if (Array.isArray(value) && value.length > 0) {
+    for (let i = 0; i < value.length; i++) walkBlock(value[i], table.index(node, i), table);
+  } else {
+    walkBlock(value, node, table);
+  }
+}
+
 export function flattenJson(value: unknown, table: PathTable): Flattened {
   scratchCount = 0;
   let tools: Flattened["tools"] = null;
@@ -308,7 +370,7 @@ export function flattenJson(value: unknown, table: PathTable): Flattened {
     for (const key in value) {
       empty = false;
       const start = scratchCount;
-      walk((value as Record<string, unknown>)[key], table.key(PathTable.ROOT, key), table);
+      walkTopLevel((value as Record<string, unknown>)[key], table.key(PathTable.ROOT, key), table);
       if (key === "tools") tools = { start, end: scratchCount };
     }
     if (empty) pushLeaf(PathTable.ROOT, HASH_EMPTY_OBJECT);
