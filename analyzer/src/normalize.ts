@@ -107,6 +107,8 @@ const MAX_REMEMBERED_TEXT = 1 << 20;
  */
 export class PathTable {
   readonly paths: string[] = [];
+  /** Id of every path by its text, for merging another table's ids (see remapLeaves). */
+  private readonly ids = new Map<string, number>();
   private readonly objectChildren: Array<Map<string, number> | undefined> = [];
   private readonly arrayChildren: Array<number[] | undefined> = [];
   /**
@@ -143,6 +145,7 @@ export class PathTable {
   private add(path: string): number {
     const id = this.paths.length;
     this.paths.push(path);
+    this.ids.set(path, id);
     this.objectChildren.push(undefined);
     this.arrayChildren.push(undefined);
     this.lastKeys.push(undefined);
@@ -175,7 +178,7 @@ export class PathTable {
     let id = children.get(key);
     if (id === undefined) {
       const segment = IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-      id = this.add(this.paths[parent] + segment);
+      id = this.intern(this.paths[parent] + segment);
       children.set(key, id);
     }
     return id;
@@ -199,6 +202,14 @@ export class PathTable {
     return id;
   }
 
+  /**
+   * Id of a path given as text (added when new). Paths added this way are not reachable through
+   * the trie, which only matters for flattening; they compare like any other.
+   */
+  intern(path: string): number {
+    return this.ids.get(path) ?? this.add(path);
+  }
+
   /** Id of the path `parent` + `[index]`. */
   index(parent: number, index: number): number {
     let children = this.arrayChildren[parent];
@@ -208,7 +219,7 @@ export class PathTable {
     }
     let id = children[index];
     if (id === undefined) {
-      id = this.add(`${this.paths[parent]}[${index}]`);
+      id = this.intern(`${this.paths[parent]}[${index}]`);
       children[index] = id;
     }
     return id;
@@ -381,6 +392,23 @@ export function flattenJson(value: unknown, table: PathTable): Flattened {
     leaves: { pathIds: scratchIds.slice(0, scratchCount), hashes: scratchHashes.slice(0, scratchCount) },
     tools,
   };
+}
+
+/**
+ * Rewrite leaves numbered by another PathTable (`theirPaths`, e.g. from a worker thread) into
+ * `table`'s ids, in place.
+ */
+export function remapLeaves(leaves: JsonLeaves, theirPaths: readonly string[], table: PathTable, memo: Int32Array): void {
+  const ids = leaves.pathIds;
+  for (let i = 0; i < ids.length; i++) {
+    const theirs = ids[i] as number;
+    let ours = memo[theirs] as number;
+    if (ours === -1) {
+      ours = table.intern(theirPaths[theirs] as string);
+      memo[theirs] = ours;
+    }
+    ids[i] = ours;
+  }
 }
 
 /** Path strings for the given leaf indexes (for tests and debugging). */

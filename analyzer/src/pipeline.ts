@@ -5,10 +5,15 @@
  * Pairs are compared and rendered one at a time and the rendered pieces handed to sinks, so the
  * per-pair results of a big capture are never all held at once.
  */
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
 import { comparePair, JsonComparer, type PairDiff } from "./compare.js";
+import { InputError } from "./errors.js";
 import type { Exchange, Lane } from "./exchange.js";
 import { loadRecords } from "./load.js";
-import { createContext, inCaptureOrder, normalizeRecord, type NormalizeContext } from "./normalize.js";
+import type { LaneMessage, LaneRequest } from "./lane-worker.js";
+import { createContext, inCaptureOrder, normalizeRecord, remapLeaves, type NormalizeContext } from "./normalize.js";
 import { pairExchanges, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
@@ -38,6 +43,57 @@ export async function readLane(name: string, file: string, context: NormalizeCon
   return { name, file, exchanges: inCaptureOrder(exchanges), warnings, bytes };
 }
 
+/** Each worker's young generation (MB): small, so two lanes read at once stay under ~200 MB RSS. */
+const WORKER_YOUNG_MB = 8;
+/** The compiled worker; absent when running from the TypeScript sources (tests), then lanes are read in this thread. */
+const WORKER_FILE = new URL("./lane-worker.js", import.meta.url);
+
+/**
+ * Read one lane in a worker thread (lane-worker.ts) and renumber its JSON paths into `context`.
+ * Errors come back as they would from readLane: InputError for bad input.
+ */
+export function readLaneInWorker(name: string, file: string, context: NormalizeContext, options: ReadOptions = {}): Promise<Lane> {
+  return new Promise((resolvePromise, reject) => {
+    const request: LaneRequest = { name, file };
+    const worker = new Worker(WORKER_FILE, { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+    let settled = false;
+    const settle = (action: () => void) => {
+      if (settled) return;
+      settled = true;
+      action();
+      void worker.terminate();
+    };
+    worker.on("message", (message: LaneMessage) => {
+      if (message.type === "bytes") options.onBytes?.(message.bytes);
+      else if (message.type === "warning") options.onWarning?.(message.message);
+      else if (message.type === "error") settle(() => reject(message.input ? new InputError(message.message) : new Error(message.message)));
+      else {
+        const memo = new Int32Array(message.paths.length).fill(-1);
+        for (const exchange of message.lane.exchanges) if (exchange.json) remapLeaves(exchange.json, message.paths, context.paths, memo);
+        settle(() => resolvePromise(message.lane));
+      }
+    });
+    worker.on("error", (error) => settle(() => reject(error)));
+    worker.on("exit", (code) => settle(() => reject(new Error(`lane reader stopped (exit ${code})`))));
+  });
+}
+
+/**
+ * Read both lanes at once, each in a worker thread with a small young generation (reading and
+ * JSON.parse dominate the run time; two cores read two files). When both fail, the direct lane's
+ * error is the one reported, as a sequential read would.
+ */
+export async function readLanes(direct: string, headroom: string, context: NormalizeContext, options: ReadOptions = {}): Promise<[Lane, Lane]> {
+  if (!existsSync(fileURLToPath(WORKER_FILE))) {
+    return [await readLane("direct", direct, context, options), await readLane("headroom", headroom, context, options)];
+  }
+  const lanes = [readLaneInWorker("direct", direct, context, options), readLaneInWorker("headroom", headroom, context, options)] as const;
+  const [directLane, headroomLane] = await Promise.allSettled(lanes);
+  if (directLane.status === "rejected") throw directLane.reason;
+  if (headroomLane.status === "rejected") throw headroomLane.reason;
+  return [directLane.value, headroomLane.value];
+}
+
 export interface NetworkDiffOptions extends ReadOptions {
   direct: string;
   headroom: string;
@@ -61,8 +117,7 @@ export interface ReportSinks {
  */
 export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSinks): Promise<ReportHead> {
   const context = createContext();
-  const direct = await readLane("direct", options.direct, context, options);
-  const headroom = await readLane("headroom", options.headroom, context, options);
+  const [direct, headroom] = await readLanes(options.direct, options.headroom, context, options);
   const pairing = pairExchanges(direct.exchanges, headroom.exchanges, options.pairBy);
   const head = buildReportHead({ direct, headroom, pairing, pairBy: options.pairBy, generatedAt: options.generatedAt });
   const markdown = new MarkdownRenderer(head);
