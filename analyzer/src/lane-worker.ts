@@ -8,7 +8,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { InputError } from "./errors.js";
 import type { Lane } from "./exchange.js";
 import { createContext } from "./normalize.js";
-import { readLane } from "./pipeline.js";
+import { readLane } from "./read-lane.js";
 
 export interface LaneRequest {
   name: string;

@@ -10,38 +10,16 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { comparePair, JsonComparer, type PairDiff } from "./compare.js";
 import { InputError } from "./errors.js";
-import type { Exchange, Lane } from "./exchange.js";
-import { loadRecords } from "./load.js";
+import type { Lane } from "./exchange.js";
 import type { LaneMessage, LaneRequest } from "./lane-worker.js";
-import { createContext, inCaptureOrder, normalizeRecord, remapLeaves, type NormalizeContext } from "./normalize.js";
+import { createContext, remapLeaves, type NormalizeContext } from "./normalize.js";
 import { pairExchanges, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
+import { readLane, type ReadOptions } from "./read-lane.js";
 import { buildReportHead, type Report, type ReportHead } from "./summarize.js";
 
-export interface ReadOptions {
-  onBytes?: (bytes: number) => void;
-  onWarning?: (message: string) => void;
-}
-
-/** Read one lane's capture into exchanges in capture order. */
-export async function readLane(name: string, file: string, context: NormalizeContext, options: ReadOptions = {}): Promise<Lane> {
-  const warnings: string[] = [];
-  const exchanges: Exchange[] = [];
-  let bytes = 0;
-  const records = loadRecords(file, {
-    onBytes: (n) => {
-      bytes += n;
-      options.onBytes?.(n);
-    },
-    onWarning: (message) => {
-      warnings.push(message);
-      options.onWarning?.(message);
-    },
-  });
-  for await (const raw of records) exchanges.push(normalizeRecord(raw, context));
-  return { name, file, exchanges: inCaptureOrder(exchanges), warnings, bytes };
-}
+export { readLane, type ReadOptions } from "./read-lane.js";
 
 /** Each worker's young generation (MB): small, so two lanes read at once stay under ~200 MB RSS. */
 const WORKER_YOUNG_MB = 8;

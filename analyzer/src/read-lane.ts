@@ -1,0 +1,32 @@
+/**
+ * Stages 1 and 2 for one lane: load its capture and normalize every record into an Exchange, in
+ * capture order. Its own module so the lane worker loads only what reading needs.
+ */
+import type { Exchange, Lane } from "./exchange.js";
+import { loadRecords } from "./load.js";
+import { inCaptureOrder, normalizeRecord, type NormalizeContext } from "./normalize.js";
+
+export interface ReadOptions {
+  onBytes?: (bytes: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+/** Read one lane's capture into exchanges in capture order. */
+export async function readLane(name: string, file: string, context: NormalizeContext, options: ReadOptions = {}): Promise<Lane> {
+  const warnings: string[] = [];
+  const exchanges: Exchange[] = [];
+  let bytes = 0;
+  const records = loadRecords(file, {
+    onBytes: (n) => {
+      bytes += n;
+      options.onBytes?.(n);
+    },
+    onWarning: (message) => {
+      warnings.push(message);
+      options.onWarning?.(message);
+    },
+  });
+  for await (const raw of records) exchanges.push(normalizeRecord(raw, context));
+  return { name, file, exchanges: inCaptureOrder(exchanges), warnings, bytes };
+}
+
