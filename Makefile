@@ -7,7 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e ci bench demo lanes
+.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench demo lanes \
+	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
@@ -47,7 +48,7 @@ test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 	npm test -w scripts
 
 test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy
-	cd scripts && npx vitest run --config vitest.e2e.config.ts
+	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts
 
 test: test-analyzer test-addon test-scripts test-e2e ## Run every test
 
@@ -57,7 +58,42 @@ demo: setup ## Try it offline: both lanes with the real Claude Code CLI against 
 lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
 	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)
 
-ci: test ## What CI runs (.ci/run)
+# --- Compose harness (docker/differential-network-capture) -----------------------------------------------
+COMPOSE_DIR := docker/differential-network-capture
+CAPTURES := $(COMPOSE_DIR)/captures
+# OFFLINE=1: add the offline overlay (mock API as api.anthropic.com, stand-in proxy, no API key needed).
+COMPOSE := cd $(COMPOSE_DIR) && docker compose $(if $(OFFLINE),-f docker-compose.yml -f compose.offline.yml)
+
+docker-prepare: node ## Docker engine + Compose plugin + local images on a machine without a registry (Debian, root)
+	node --import tsx scripts/src/prepare-docker.ts --extra-ca $${EXTRA_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
+
+up: ## Start the capture lanes and the Headroom proxy (needs ANTHROPIC_API_KEY unless OFFLINE=1)
+	mkdir -p $(CAPTURES)
+	$(COMPOSE) up --build -d --wait mitm-direct mitm-headroom-upstream headroom-proxy mitm-headroom-client
+
+run-direct: ## Claude Code in the direct lane (CLAUDE_PROMPT / CLAUDE_COMMAND / CLAUDE_DIRECT_ARGS)
+	$(COMPOSE) --profile run run --rm claude-direct
+
+run-headroom: ## Claude Code in the headroom lane (CLAUDE_PROMPT / CLAUDE_COMMAND / CLAUDE_HEADROOM_ARGS)
+	$(COMPOSE) --profile run run --rm claude-headroom
+
+report: build ## Report from the Compose captures: captures/report.md and report.json
+	node analyzer/dist/cli.js network-diff --direct $(CAPTURES)/direct.jsonl --headroom $(CAPTURES)/headroom-client.jsonl \
+	  --output $(CAPTURES)/report.md --json-output $(CAPTURES)/report.json
+
+down: ## Stop the harness and remove its containers and CA volumes
+	$(COMPOSE) --profile run down -v --remove-orphans
+
+demo-docker: setup ## Compose end to end offline (mock API, stand-in proxy, real Claude Code), then the report
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES)
+
+demo-docker-headroom: setup ## Same, with the real pinned Headroom proxy; says whether it became healthy and what it changed
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom
+
+test-compose: setup docker-prepare ## Compose e2e on a real Docker engine (offline overlay)
+	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/compose.e2e.ts
+
+ci: test test-compose ## What CI runs (.ci/run): every test, then the Compose e2e
 
 bench: build ## Analyzer benchmark (~300 MB per lane); prints time ratio and peak RSS
 	npm run bench -w analyzer

@@ -1,0 +1,114 @@
+/**
+ * The Compose harness on a real Docker engine, offline: the documented services plus compose.offline.yml (mock
+ * Anthropic API as api.anthropic.com, stand-in proxy), the real Claude Code CLI in both lanes, then the report and
+ * `docker compose down -v`. `make test-compose` prepares the engine first (scripts/src/prepare-docker.ts); when
+ * there is no engine this fails with prepare-docker's message — it is never skipped.
+ */
+import { execa } from "execa";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, test } from "vitest";
+import { COMPOSE_DIR, LOCAL_IMAGES, runComposeDemo, type ComposeDemoResult } from "../src/compose/compose-demo.js";
+
+const CANARY_KEY = `sk-ant-api03-compose-canary-${process.pid}-DO-NOT-LEAK`;
+const PROXY_TOKEN = `proxy-token-canary-${process.pid}`;
+const PROJECT = `headroom-capture-e2e-${process.pid}`;
+
+const readJsonl = (file: string) =>
+  readFileSync(file, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as { method: string; url: string; response_status: number | null });
+
+async function docker(args: string[], env: Record<string, string> = {}) {
+  return execa("docker", args, { cwd: COMPOSE_DIR, env, reject: false, stdin: "ignore" });
+}
+
+describe("docker compose config", () => {
+  const configs: Array<[string, string[]]> = [
+    ["the plain file", []],
+    ["the plain file, run profile", ["--profile", "run"]],
+    ["with the offline overlay, run profile", ["-f", "docker-compose.yml", "-f", "compose.offline.yml", "--profile", "run"]],
+    ["with the real-Headroom overlay, run profile", ["-f", "docker-compose.yml", "-f", "compose.offline.yml", "-f", "compose.real-headroom.yml", "--profile", "run"]],
+  ];
+  test.each(configs)("is valid: %s", async (_name, args) => {
+    const result = await docker(["compose", ...args, "config", "--quiet"], { PATH: process.env.PATH ?? "", HOME: os.homedir() });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+  });
+
+  test("publishes ports on 127.0.0.1 only", async () => {
+    const result = await docker(["compose", "--profile", "run", "config", "--format", "json"], { PATH: process.env.PATH ?? "", HOME: os.homedir() });
+    const config = JSON.parse(String(result.stdout)) as { services: Record<string, { ports?: Array<{ host_ip?: string }> }> };
+    const ports = Object.values(config.services).flatMap((s) => s.ports ?? []);
+    expect(ports.length).toBeGreaterThan(0);
+    for (const port of ports) expect(port.host_ip).toBe("127.0.0.1");
+  });
+});
+
+describe("the offline overlay end to end on a real Docker engine", () => {
+  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-compose-e2e-"));
+  const captures = path.join(work, "captures");
+  let result: ComposeDemoResult;
+
+  beforeAll(async () => {
+    for (const image of Object.values(LOCAL_IMAGES)) {
+      const inspect = await docker(["image", "inspect", image]);
+      if (inspect.exitCode !== 0) throw new Error(`image ${image} is missing: run \`make docker-prepare\` first`);
+    }
+    result = await runComposeDemo({
+      capturesDir: captures,
+      projectName: PROJECT,
+      realHeadroom: false,
+      keep: false,
+      prepare: false,
+      env: { PATH: process.env.PATH, HOME: os.homedir(), ANTHROPIC_API_KEY: CANARY_KEY, HEADROOM_PROXY_TOKEN: PROXY_TOKEN },
+      log: () => {},
+    });
+  }, 900_000);
+
+  test("both claude services exit 0 and print the mock's final text", () => {
+    expect(result.failure).toBeUndefined();
+    expect(result.lanes.map((l) => l.service)).toEqual(["claude-direct", "claude-headroom"]);
+    for (const lane of result.lanes) {
+      expect(lane.exitCode, `${lane.service}: ${lane.stderr}`).toBe(0);
+      expect(lane.stdout).toMatch(/MOCK-FINAL/);
+    }
+    expect(result.proxyHealthy).toBe(true);
+  });
+
+  test("the three capture files hold /v1/messages exchanges, 0600 inside a 0700 folder", () => {
+    expect(statSync(captures).mode & 0o777).toBe(0o700);
+    for (const lane of ["direct", "headroom-client", "headroom-upstream"]) {
+      const file = path.join(captures, `${lane}.jsonl`);
+      expect(statSync(file).mode & 0o777, file).toBe(0o600);
+      const messages = readJsonl(file).filter((r) => r.method === "POST" && new URL(r.url).pathname === "/v1/messages");
+      expect(messages.length, lane).toBeGreaterThanOrEqual(2);
+      expect(messages.every((r) => r.response_status === 200)).toBe(true);
+    }
+  });
+
+  test("the report builds from them and pairs the lanes", () => {
+    const report = JSON.parse(readFileSync(result.report!.json, "utf8")) as { paired: Array<{ route: string }> };
+    expect(report.paired.filter((p) => p.route.includes("/v1/messages")).length).toBeGreaterThanOrEqual(2);
+    expect(readFileSync(result.report!.markdown, "utf8")).toContain("Differential Network Capture Report");
+  });
+
+  test("neither the API key nor the proxy token appears anywhere in the captures", () => {
+    const files = readdirSync(captures).map((name) => path.join(captures, name));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const file of files) {
+      const text = readFileSync(file, "latin1");
+      expect(text.includes(CANARY_KEY), file).toBe(false);
+      expect(text.includes(PROXY_TOKEN), file).toBe(false);
+    }
+  });
+
+  test("after docker compose down -v no container, network or volume of the project is left", async () => {
+    const label = `label=com.docker.compose.project=${PROJECT}`;
+    for (const kind of [["ps", "-a"], ["network", "ls"], ["volume", "ls"]]) {
+      const listed = await docker([...kind, "--filter", label, "--format", "{{.Names}}{{.Name}}"]);
+      expect(String(listed.stdout).trim(), kind.join(" ")).toBe("");
+    }
+  });
+});

@@ -1,0 +1,220 @@
+#!/usr/bin/env node
+/**
+ * `make demo-docker`: the Compose harness end to end with the offline overlay — mock Anthropic API as
+ * api.anthropic.com, the stand-in proxy (or, with --real-headroom, the real pinned Headroom proxy), the real
+ * Claude Code CLI in both lanes — then the report, then `docker compose down -v`.
+ *
+ * The same commands the README gives for the real API, with `-f compose.offline.yml` added. On a machine that
+ * reaches no registry it uses the images scripts/src/prepare-docker.ts built (hdnc/*), and prepares them first.
+ *
+ * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage.
+ */
+import { mkdirSync, chmodSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import net from "node:net";
+import path from "node:path";
+import { execa } from "execa";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { ANALYZER_CLI, REPO_ROOT, repoPath } from "../lanes/repo.js";
+
+export const COMPOSE_DIR = repoPath("docker", "differential-network-capture");
+const SERVICES = ["mitm-direct", "mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"];
+
+/** Images prepare-docker builds on locally imported Debian; used when present (no registry needed). */
+export const LOCAL_IMAGES: Record<string, string> = {
+  MITM_IMAGE: "hdnc/mitmproxy:12.3.1",
+  RUNNER_IMAGE: "hdnc/claude-runner:2.1.332",
+  HEADROOM_IMAGE: "hdnc/headroom:0.42.0",
+  TOOLS_IMAGE: "hdnc/tools:local",
+};
+
+export interface ComposeDemoOptions {
+  capturesDir: string;
+  projectName: string;
+  realHeadroom: boolean;
+  keep: boolean;
+  prepare: boolean;
+  env: Record<string, string | undefined>;
+  log: (line: string) => void;
+}
+
+export interface LaneRun {
+  service: string;
+  exitCode: number | undefined;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ComposeDemoResult {
+  ok: boolean;
+  lanes: LaneRun[];
+  report?: { markdown: string; json: string; proxyMarkdown: string };
+  proxyHealthy: boolean;
+  failure?: string;
+}
+
+export function composeFiles(realHeadroom: boolean): string[] {
+  const files = ["docker-compose.yml", "compose.offline.yml"];
+  if (realHeadroom) files.push("compose.real-headroom.yml");
+  return files.flatMap((file) => ["-f", file]);
+}
+
+export async function runComposeDemo(options: ComposeDemoOptions): Promise<ComposeDemoResult> {
+  if (options.prepare) await prepareDocker(options);
+  const env: Record<string, string> = { ...(options.env as Record<string, string>) };
+  for (const [name, image] of Object.entries(LOCAL_IMAGES)) {
+    if (!env[name] && (await imageExists(image))) env[name] = image;
+  }
+  // A proxy token exercises the client lane's token injection (and proves it never reaches a capture).
+  env.HEADROOM_PROXY_TOKEN ||= `demo-proxy-token-${randomBytes(12).toString("hex")}`;
+  for (const name of ["MITM_DIRECT_PORT", "MITM_HEADROOM_CLIENT_PORT", "HEADROOM_PORT"]) env[name] ||= String(await freePort());
+  mkdirSync(options.capturesDir, { recursive: true, mode: 0o700 });
+  chmodSync(options.capturesDir, 0o700);
+  env.CAPTURES_DIR = options.capturesDir;
+
+  const compose = (args: string[], extra: { timeout?: number } = {}) =>
+    execa("docker", ["compose", "-p", options.projectName, ...composeFiles(options.realHeadroom), ...args], {
+      cwd: COMPOSE_DIR,
+      env,
+      extendEnv: false,
+      reject: false,
+      stdin: "ignore",
+      timeout: extra.timeout ?? 600_000,
+    });
+
+  const lanes: LaneRun[] = [];
+  let proxyHealthy = false;
+  try {
+    options.log(`compose up: ${SERVICES.join(", ")}${options.realHeadroom ? " (real Headroom proxy)" : ""}`);
+    const up = await compose(["up", "-d", "--wait", ...SERVICES]);
+    proxyHealthy = (await containerHealth(compose, "headroom-proxy")) === "healthy";
+    if (up.exitCode !== 0) {
+      const logs = await compose(["logs", "--no-color", "--tail", "30"]);
+      return { ok: false, lanes, proxyHealthy, failure: `docker compose up failed: ${lastLines(String(up.stderr))}\n${String(logs.stdout)}` };
+    }
+    for (const service of ["claude-direct", "claude-headroom"]) {
+      options.log(`compose run --rm ${service}`);
+      const run = await compose(["--profile", "run", "run", "--rm", "-T", service]);
+      lanes.push({ service, exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr) });
+      options.log(`${service}: exit ${run.exitCode}`);
+    }
+  } finally {
+    if (!options.keep) {
+      options.log("compose down -v");
+      await compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
+    }
+  }
+  const ok = lanes.length === 2 && lanes.every((lane) => lane.exitCode === 0);
+  const report = await buildReports(options.capturesDir);
+  return { ok, lanes, report, proxyHealthy };
+}
+
+async function prepareDocker(options: ComposeDemoOptions): Promise<void> {
+  const args = ["--import", "tsx", repoPath("scripts", "src", "prepare-docker.ts")];
+  const extraCa = options.env.EXTRA_CA_BUNDLE ?? "/etc/ssl/certs/ca-certificates.crt";
+  options.log("preparing the Docker engine and images (scripts/src/prepare-docker.ts)");
+  const result = await execa(process.execPath, [...args, "--extra-ca", extraCa], {
+    cwd: REPO_ROOT,
+    reject: false,
+    stdout: "inherit",
+    stderr: "inherit",
+    stdin: "ignore",
+  });
+  if (result.exitCode !== 0) throw new Error(`prepare-docker failed (exit ${result.exitCode}); see its output above`);
+}
+
+async function imageExists(image: string): Promise<boolean> {
+  const result = await execa("docker", ["image", "inspect", image], { reject: false, stdin: "ignore" });
+  return result.exitCode === 0;
+}
+
+async function containerHealth(
+  compose: (args: string[]) => Promise<{ stdout: unknown }>,
+  service: string,
+): Promise<string> {
+  const ps = await compose(["ps", "--format", "{{.Service}} {{.Health}}", "--all"]);
+  const line = String(ps.stdout).split("\n").find((l) => l.startsWith(`${service} `));
+  return line?.split(" ")[1] ?? "missing";
+}
+
+async function buildReports(capturesDir: string): Promise<ComposeDemoResult["report"]> {
+  const file = (name: string) => path.join(capturesDir, name);
+  const analyze = async (direct: string, headroom: string, markdown: string, json: string) => {
+    const result = await execa(process.execPath, [ANALYZER_CLI, "network-diff", "--direct", direct, "--headroom", headroom,
+      "--output", markdown, "--json-output", json, "--quiet"], { reject: false, stdin: "ignore" });
+    if (result.exitCode !== 0) throw new Error(`headroom-analyze failed (exit ${result.exitCode}): ${String(result.stderr).trim()}`);
+  };
+  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), file("report.md"), file("report.json"));
+  // What the proxy itself changed: its input (client lane) against its output (upstream lane).
+  await analyze(file("headroom-client.jsonl"), file("headroom-upstream.jsonl"), file("proxy-report.md"), file("proxy-report.json"));
+  return { markdown: file("report.md"), json: file("report.json"), proxyMarkdown: file("proxy-report.md") };
+}
+
+function lastLines(text: string, count = 5): string {
+  return text.trim().split("\n").slice(-count).join("\n");
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
+    });
+  });
+}
+
+function section(markdown: string, heading: string): string {
+  const start = markdown.indexOf(`\n## ${heading}`);
+  if (start < 0) return "";
+  const next = markdown.indexOf("\n## ", start + 1);
+  return markdown.slice(start, next < 0 ? undefined : next).trim();
+}
+
+async function main(): Promise<number> {
+  const argv = await yargs(hideBin(process.argv))
+    .scriptName("compose-demo")
+    .usage("$0 [options]\n\nRun the Compose harness offline (mock API, real Claude Code CLI), build the reports, tear it down.")
+    .option("captures", { type: "string", default: path.join(COMPOSE_DIR, "captures"), describe: "captures folder (CAPTURES_DIR in Compose)" })
+    .option("project-name", { type: "string", default: "headroom-capture-demo", describe: "Compose project name" })
+    .option("real-headroom", { type: "boolean", default: false, describe: "the real pinned Headroom proxy instead of the stand-in (compose.real-headroom.yml)" })
+    .option("keep", { type: "boolean", default: false, describe: "leave the services running (no `down -v`)" })
+    .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
+    .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage.")
+    .strict()
+    .help()
+    .parseAsync();
+
+  const result = await runComposeDemo({
+    capturesDir: path.resolve(argv.captures),
+    projectName: argv["project-name"],
+    realHeadroom: argv["real-headroom"],
+    keep: argv.keep,
+    prepare: argv.prepare,
+    env: process.env,
+    log: (line) => process.stderr.write(`compose-demo: ${line}\n`),
+  });
+  for (const lane of result.lanes) {
+    process.stdout.write(`\n== ${lane.service} exit ${lane.exitCode}\n${lane.stdout.trim()}\n`);
+    if (lane.exitCode !== 0) process.stdout.write(`-- stderr\n${lastLines(lane.stderr, 20)}\n`);
+  }
+  process.stdout.write(`\nheadroom-proxy ${argv["real-headroom"] ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
+  if (result.failure) process.stdout.write(`\n${result.failure}\n`);
+  if (result.report) {
+    process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n\n`);
+    process.stdout.write(`${section(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
+  }
+  return result.ok ? 0 : 1;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`compose-demo: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}
