@@ -92,6 +92,12 @@ function writeStdout(text: string): Promise<void> {
   });
 }
 
+/** A reader that stops early (`| head`) is fine: stop quietly. Any other stdout failure is one line. */
+function onStdoutError(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE") process.stderr.write(`${NAME}: error: cannot write to stdout (${error.code ?? error.message})\n`);
+  process.exit(error.code === "EPIPE" ? EXIT.ok : EXIT.failure);
+}
+
 interface DiffArgs {
   direct: string;
   headroom: string;
@@ -154,7 +160,7 @@ export async function main(argv: string[]): Promise<void> {
       "Compare a direct capture with a headroom capture; Markdown report to stdout or --output (default command)",
       (y) =>
         y
-          .option("direct", { type: "string", demandOption: true, describe: "Capture of the direct lane (JSONL)", normalize: false })
+          .option("direct", { type: "string", demandOption: true, describe: "Capture of the direct lane (JSONL)" })
           .option("headroom", { type: "string", demandOption: true, describe: "Capture of the headroom lane (JSONL)" })
           .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
           .option("json-output", { type: "string", describe: "Also write the JSON report here (parent folders are created)" })
@@ -202,6 +208,7 @@ export function exitCodeFor(error: unknown): { code: number; message: string } {
   return { code: EXIT.failure, message: `unexpected failure: ${message.replace(/\s*\n\s*/g, " ")}` };
 }
 
+process.stdout.on("error", onStdoutError);
 main(hideBin(process.argv)).then(
   () => {
     process.exitCode ??= EXIT.ok;

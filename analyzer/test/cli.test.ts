@@ -1,7 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ANALYZER, CANARY, CANARY_VALUES, expectOneLineError, messagesBody, runCli, tempDir, TOOLS, v1Record, writeJsonl } from "./helpers.js";
+import { ANALYZER, CANARY, CANARY_VALUES, CLI, expectOneLineError, messagesBody, runCli, tempDir, TOOLS, v1Record, writeJsonl } from "./helpers.js";
 
 const FIXTURES = join(ANALYZER, "test", "fixtures");
 const V1_DIRECT = join(FIXTURES, "v1-direct.jsonl");
@@ -265,5 +266,17 @@ describe("progress bar", () => {
     const result = runCli(["--direct", big, "--headroom", big, "-o", join(dir, "r.md"), "--quiet"]);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe("");
+  });
+});
+
+describe("stdout closed early", () => {
+  it("stops quietly when the reader goes away (| head)", () => {
+    const dir = tempDir();
+    const records = Array.from({ length: 1500 }, (_, i) => v1Record(i + 1, { model: "m", [`key_${i}`]: i, messages: [{ content: `m${i}` }] }));
+    const direct = writeJsonl(dir, "d.jsonl", records);
+    const headroom = writeJsonl(dir, "h.jsonl", records.map((r, i) => ({ ...r, request_json: { model: "m", [`other_${i}`]: i, messages: [{ content: `x${i}` }] } })));
+    const run = spawnSync("sh", ["-c", `"${process.execPath}" "${CLI}" --direct "${direct}" --headroom "${headroom}" | head -c 100 >/dev/null; echo "exit=\${PIPESTATUS:-done}"`], { encoding: "utf8" });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
   });
 });
