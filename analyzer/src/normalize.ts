@@ -98,8 +98,12 @@ export function scrubText(text: string): string {
 // JSON flattening
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-/** Longer strings are not remembered per path (bounds memory on odd inputs). */
-const MAX_REMEMBERED_TEXT = 1 << 20;
+/**
+ * Memory bounds for the reuse caches below, so an odd input (a request with a million messages)
+ * costs time, not memory: characters of remembered strings, and leaves of remembered blocks.
+ */
+const MAX_REMEMBERED_CHARS = 32 << 20;
+const MAX_REMEMBERED_LEAVES = 2 << 20;
 
 /**
  * Every JSON path seen in this run gets a small integer id; paths are built once per distinct
@@ -107,31 +111,26 @@ const MAX_REMEMBERED_TEXT = 1 << 20;
  */
 export class PathTable {
   readonly paths: string[] = [];
-  /** Id of every path by its text, for merging another table's ids (see remapLeaves). */
-  private readonly ids = new Map<string, number>();
+  /** Id of every path by its text; built on first use by intern() (merging another table's ids). */
+  private ids: Map<string, number> | null = null;
   private readonly objectChildren: Array<Map<string, number> | undefined> = [];
   private readonly arrayChildren: Array<number[] | undefined> = [];
-  /**
-   * Per object path, the keys met last time in order and their child ids: objects at one path
-   * nearly always have the same keys in the same order, and comparing interned key strings is
-   * cheaper than a Map lookup.
-   */
-  readonly lastKeys: Array<string[] | undefined> = [];
-  readonly lastKeyIds: Array<number[] | undefined> = [];
   /**
    * The last string seen at each path and its hash. Every Claude Code request repeats the whole
    * conversation so far, so most strings equal the one at the same path in the previous request:
    * comparing them (a memcmp) is far cheaper than hashing them again.
    */
-  readonly lastText: Array<string | undefined> = [];
-  readonly lastHash: number[] = [];
+  private readonly lastText: Array<string | undefined> = [];
+  private readonly lastHash: number[] = [];
+  private rememberedChars = 0;
   /**
    * The same idea one level up: per block path (a top-level value, or an element of a top-level
    * array such as `$.messages[3]` or `$.tools[5]`), the last block seen there and its leaves. A
    * block equal to the last one (checked by a walk with no lookups) reuses those leaves.
    */
-  readonly lastBlock: unknown[] = [];
-  readonly lastBlockLeaves: Array<JsonLeaves | undefined> = [];
+  private readonly lastBlock: unknown[] = [];
+  private readonly lastBlockLeaves: Array<JsonLeaves | undefined> = [];
+  private rememberedLeaves = 0;
   static readonly ROOT = 0;
 
   constructor() {
@@ -145,11 +144,9 @@ export class PathTable {
   private add(path: string): number {
     const id = this.paths.length;
     this.paths.push(path);
-    this.ids.set(path, id);
+    this.ids?.set(path, id);
     this.objectChildren.push(undefined);
     this.arrayChildren.push(undefined);
-    this.lastKeys.push(undefined);
-    this.lastKeyIds.push(undefined);
     this.lastText.push(undefined);
     this.lastHash.push(0);
     this.lastBlock.push(undefined);
@@ -159,13 +156,31 @@ export class PathTable {
 
   /** Hash of the string `text` found at path `id`, reusing the last result when it is the same string. */
   textHash(id: number, text: string): number {
-    if (this.lastText[id] === text) return this.lastHash[id] as number;
+    const last = this.lastText[id];
+    if (last === text) return this.lastHash[id] as number;
     const hash = hashText(text);
-    if (text.length <= MAX_REMEMBERED_TEXT) {
+    const growth = text.length - (last?.length ?? 0);
+    if (this.rememberedChars + growth <= MAX_REMEMBERED_CHARS) {
+      this.rememberedChars += growth;
       this.lastText[id] = text;
       this.lastHash[id] = hash;
     }
     return hash;
+  }
+
+  /** The leaves last seen for the block at `id` if `block` is the same JSON, else undefined. */
+  sameBlockLeaves(id: number, block: object): JsonLeaves | undefined {
+    const leaves = this.lastBlockLeaves[id];
+    return leaves !== undefined && sameJson(this.lastBlock[id], block) ? leaves : undefined;
+  }
+
+  /** Remember `block` and its leaves at `id` (within the memory bound). */
+  rememberBlock(id: number, block: object, leaves: JsonLeaves): void {
+    const growth = leaves.pathIds.length - (this.lastBlockLeaves[id]?.pathIds.length ?? 0);
+    if (this.rememberedLeaves + growth > MAX_REMEMBERED_LEAVES) return;
+    this.rememberedLeaves += growth;
+    this.lastBlock[id] = block;
+    this.lastBlockLeaves[id] = leaves;
   }
 
   /** Id of the path `parent` + `.key`. */
@@ -178,36 +193,10 @@ export class PathTable {
     let id = children.get(key);
     if (id === undefined) {
       const segment = IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
-      id = this.intern(this.paths[parent] + segment);
+      id = this.add(this.paths[parent] + segment);
       children.set(key, id);
     }
     return id;
-  }
-
-  /** Id of the `position`-th key of the object at `parent`, via the last-keys cache. */
-  keyAt(parent: number, position: number, key: string): number {
-    let keys = this.lastKeys[parent];
-    let ids = this.lastKeyIds[parent] as number[];
-    if (keys === undefined) {
-      keys = [];
-      ids = [];
-      this.lastKeys[parent] = keys;
-      this.lastKeyIds[parent] = ids;
-    } else if (keys[position] === key) {
-      return ids[position] as number;
-    }
-    const id = this.key(parent, key);
-    keys[position] = key;
-    ids[position] = id;
-    return id;
-  }
-
-  /**
-   * Id of a path given as text (added when new). Paths added this way are not reachable through
-   * the trie, which only matters for flattening; they compare like any other.
-   */
-  intern(path: string): number {
-    return this.ids.get(path) ?? this.add(path);
   }
 
   /** Id of the path `parent` + `[index]`. */
@@ -219,10 +208,19 @@ export class PathTable {
     }
     let id = children[index];
     if (id === undefined) {
-      id = this.intern(`${this.paths[parent]}[${index}]`);
+      id = this.add(`${this.paths[parent]}[${index}]`);
       children[index] = id;
     }
     return id;
+  }
+
+  /**
+   * Id of a path given as text (added when new), for paths numbered by another table. Used on a
+   * table that flattens nothing itself (the main thread's, when workers read the lanes).
+   */
+  intern(path: string): number {
+    if (this.ids === null) this.ids = new Map(this.paths.map((text, id) => [text, id]));
+    return this.ids.get(path) ?? this.add(path);
   }
 }
 
@@ -308,7 +306,7 @@ function walk(value: unknown, node: number, table: PathTable): void {
   } else {
     let position = 0;
     for (const key in value) {
-      walk((value as Record<string, unknown>)[key], table.keyAt(node, position, key), table);
+      walk((value as Record<string, unknown>)[key], table.key(node, key), table);
       position += 1;
     }
     if (position === 0) pushLeaf(node, HASH_EMPTY_OBJECT);
@@ -326,7 +324,7 @@ export interface Flattened {
  * empty object or array for the container itself.
  */
 /** Same JSON value? (Key order may differ; the leaves are the same set.) Allocates nothing. */
-function sameJson(a: unknown, b: unknown): boolean {
+export function sameJson(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
   if (Array.isArray(a)) {
@@ -347,9 +345,12 @@ function sameJson(a: unknown, b: unknown): boolean {
 
 /** Flatten one block, reusing the leaves of the last block at this path when it is the same. */
 function walkBlock(value: unknown, node: number, table: PathTable): void {
-  const last = table.lastBlock[node];
-  const leaves = table.lastBlockLeaves[node];
-  if (leaves !== undefined && typeof value === "object" && value !== null && sameJson(last, value)) {
+  if (typeof value !== "object" || value === null) {
+    walk(value, node, table);
+    return;
+  }
+  const leaves = table.sameBlockLeaves(node, value);
+  if (leaves !== undefined) {
     reserve(leaves.pathIds.length);
     scratchIds.set(leaves.pathIds, scratchCount);
     scratchHashes.set(leaves.hashes, scratchCount);
@@ -358,10 +359,7 @@ function walkBlock(value: unknown, node: number, table: PathTable): void {
   }
   const start = scratchCount;
   walk(value, node, table);
-  if (typeof value === "object" && value !== null) {
-    table.lastBlock[node] = value;
-    table.lastBlockLeaves[node] = { pathIds: scratchIds.slice(start, scratchCount), hashes: scratchHashes.slice(start, scratchCount) };
-  }
+  table.rememberBlock(node, value, { pathIds: scratchIds.slice(start, scratchCount), hashes: scratchHashes.slice(start, scratchCount) });
 }
 
 /** Flatten a top-level value: an array block by block (messages, tools, system), else as one block. */

@@ -2,7 +2,7 @@ import stringify from "fast-json-stable-stringify";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
 import type { Exchange } from "../src/exchange.js";
-import { createContext, flattenJson, inCaptureOrder, leafPaths, normalizeRecord, PathTable, redactHeaders, redactUrl } from "../src/normalize.js";
+import { createContext, flattenJson, inCaptureOrder, leafPaths, normalizeRecord, PathTable, redactHeaders, redactUrl, sameJson } from "../src/normalize.js";
 import { CANARY, legacyRecord, messagesBody, sha256, TOOLS, v1Record } from "./helpers.js";
 
 const at = (record: Record<string, unknown>, line = 1) => ({ file: "capture.jsonl", line, record });
@@ -99,6 +99,28 @@ describe("JSON paths", () => {
     expect(a.hashes[0]).not.toBe(b.hashes[0]);
     expect(a.hashes[1]).toBe(b.hashes[1]);
     expect(a.hashes[2]).not.toBe(b.hashes[2]);
+  });
+});
+
+describe("reusing the leaves of repeated history", () => {
+  it("gives the same leaves for a repeated block and notices a change deep inside one", () => {
+    const table = new PathTable();
+    const turn = (result: string) => ({ messages: [{ role: "user", content: [{ type: "tool_result", content: result }] }], tools: TOOLS });
+    const first = flattenJson(turn("a".repeat(3000)), table).leaves;
+    const again = flattenJson(turn("a".repeat(3000)), table).leaves;
+    const changed = flattenJson(turn(`${"a".repeat(2999)}b`), table).leaves;
+    expect(Array.from(again.pathIds)).toEqual(Array.from(first.pathIds));
+    expect(Array.from(again.hashes)).toEqual(Array.from(first.hashes));
+    const differing = Array.from(changed.hashes).flatMap((hash, i) => (hash === first.hashes[i] ? [] : [leafPaths(changed, table)[i]]));
+    expect(differing).toEqual(["$.messages[0].content[0].content"]);
+  });
+
+  it("compares blocks as JSON values", () => {
+    expect(sameJson({ a: [1, { b: "x" }] }, { a: [1, { b: "x" }] })).toBe(true);
+    expect(sameJson({ a: 1, b: 2 }, { b: 2, a: 1 })).toBe(true);
+    expect(sameJson({ a: 1 }, { a: 1, b: 2 })).toBe(false);
+    expect(sameJson({ a: [1] }, { a: { 0: 1 } })).toBe(false);
+    expect(sameJson({ a: null }, { a: {} })).toBe(false);
   });
 });
 
