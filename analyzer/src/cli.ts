@@ -26,7 +26,8 @@ Secrets: header values whose name contains authorization, api-key, apikey, token
 Exit codes:
   0   success (a cut-short last line is only a warning)
   1   a report could not be written, or an unexpected failure
-  2   bad input: missing/unreadable file, a line that is not JSON (file:line), a record without method or url (file:line)
+  2   bad input: a missing or unreadable file; a line that is not JSON, or a record
+      without method or url (both named as file:line)
   64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by)`;
 
 function warn(message: string): void {
@@ -36,8 +37,9 @@ function warn(message: string): void {
 class ReportWriteError extends Error {}
 
 /**
- * A report file being written: pieces are buffered and written in 64 KB blocks (short-lived pieces are cheap for the GC). The file is
- * opened (and its folder created) on the first piece, i.e. only after all input was read.
+ * A report file being written: pieces are buffered and written in 64 KB blocks (short-lived
+ * pieces are cheap for the GC). The file is opened (and its folder created) on the first piece,
+ * i.e. only after all input was read, so bad input leaves no half-written report behind.
  */
 class ReportFile {
   private handle: FileHandle | null = null;
