@@ -81,7 +81,7 @@ export function redactUrl(url: string, host: string): RedactedUrl | null {
   const query = redactQuery(parsed.search.startsWith("?") ? parsed.search.slice(1) : "");
   const path = (parsed.pathname || "/") + (query ? `?${query}` : "");
   const finalHost = url.startsWith("/") ? host.toLowerCase() : parsed.host || host.toLowerCase();
-  const origin = parsed.protocol.startsWith("http") ? `${parsed.protocol}//${finalHost}` : parsed.protocol;
+  const origin = finalHost ? `${parsed.protocol}//${finalHost}` : parsed.protocol;
   return { url: origin + path, host: finalHost, path };
 }
 

@@ -56,6 +56,10 @@ describe("redaction", () => {
     });
   });
 
+  it("keeps the scheme of non-HTTP URLs", () => {
+    expect(redactUrl(`wss://api.example.com/ws?token=${CANARY.bearer}`, "")?.url).toBe("wss://api.example.com/ws?token=%3Credacted%3E");
+  });
+
   it("drops user:password from a URL and completes a bare path with the host", () => {
     expect(redactUrl(`https://user:${CANARY.apiKey}@api.example.com/a`, "")?.url).toBe("https://api.example.com/a");
     expect(redactUrl("/v1/messages?key=1", "Api.Example.com")).toEqual({ url: "http://api.example.com/v1/messages?key=%3Credacted%3E", host: "api.example.com", path: "/v1/messages?key=%3Credacted%3E" });
