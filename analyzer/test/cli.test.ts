@@ -112,8 +112,7 @@ describe("bad input: one line on stderr, documented exit code, never a stack tra
 
   it("unreadable file: exit 2 naming the file", () => {
     if (process.getuid?.() === 0) {
-      // root reads everything; a file in a directory without search permission still fails for others,
-      // so check the message through an empty path component instead.
+      // root can read a mode-000 file, so use a file root cannot read either.
       const result = runCli(["--direct", "/proc/1/mem", "--headroom", good()]);
       expect(result.status).toBe(2);
       expect(expectOneLineError(result)).toContain("/proc/1/mem");
