@@ -127,6 +127,16 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
     expect(run.stdout).toContain(path.join(captures, "report.md"));
   });
 
+  test("the proxy report shows what the stand-in changed between its input and its output", () => {
+    const report = JSON.parse(readFileSync(path.join(captures, "proxy-report.json"), "utf8")) as {
+      paired: Array<{ route: string; headers: { only_headroom: string[] }; request_body_size: { delta: number } }>;
+    };
+    const messages = report.paired.filter((p) => p.route.includes("/v1/messages"));
+    expect(messages.length).toBeGreaterThanOrEqual(2);
+    for (const pair of messages) expect(pair.headers.only_headroom.map((h) => h.toLowerCase())).toContain("x-headroom-standin");
+    expect(messages.some((pair) => pair.request_body_size.delta < 0)).toBe(true);
+  });
+
   test("the API key appears nowhere under captures/, and captures are private", () => {
     const files = filesUnder(captures);
     expect(files.length).toBeGreaterThanOrEqual(5);

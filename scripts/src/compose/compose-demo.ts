@@ -11,12 +11,13 @@
  */
 import { mkdirSync, chmodSync, readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import net from "node:net";
 import path from "node:path";
 import { execa } from "execa";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { ANALYZER_CLI, REPO_ROOT, repoPath } from "../lanes/repo.js";
+import { buildReports, reportSection, type Reports } from "../lanes/reports.js";
+import { freePort } from "../lanes/processes.js";
+import { REPO_ROOT, repoPath } from "../lanes/repo.js";
 
 export const COMPOSE_DIR = repoPath("docker", "differential-network-capture");
 const SERVICES = ["mitm-direct", "mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"];
@@ -49,7 +50,7 @@ export interface LaneRun {
 export interface ComposeDemoResult {
   ok: boolean;
   lanes: LaneRun[];
-  report?: { markdown: string; json: string; proxyMarkdown: string };
+  report?: Reports;
   proxyHealthy: boolean;
   failure?: string;
 }
@@ -138,40 +139,10 @@ async function containerHealth(
   return line?.split(" ")[1] ?? "missing";
 }
 
-async function buildReports(capturesDir: string): Promise<ComposeDemoResult["report"]> {
-  const file = (name: string) => path.join(capturesDir, name);
-  const analyze = async (direct: string, headroom: string, markdown: string, json: string) => {
-    const result = await execa(process.execPath, [ANALYZER_CLI, "network-diff", "--direct", direct, "--headroom", headroom,
-      "--output", markdown, "--json-output", json, "--quiet"], { reject: false, stdin: "ignore" });
-    if (result.exitCode !== 0) throw new Error(`headroom-analyze failed (exit ${result.exitCode}): ${String(result.stderr).trim()}`);
-  };
-  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), file("report.md"), file("report.json"));
-  // What the proxy itself changed: its input (client lane) against its output (upstream lane).
-  await analyze(file("headroom-client.jsonl"), file("headroom-upstream.jsonl"), file("proxy-report.md"), file("proxy-report.json"));
-  return { markdown: file("report.md"), json: file("report.json"), proxyMarkdown: file("proxy-report.md") };
-}
-
 function lastLines(text: string, count = 5): string {
   return text.trim().split("\n").slice(-count).join("\n");
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
-    });
-  });
-}
-
-function section(markdown: string, heading: string): string {
-  const start = markdown.indexOf(`\n## ${heading}`);
-  if (start < 0) return "";
-  const next = markdown.indexOf("\n## ", start + 1);
-  return markdown.slice(start, next < 0 ? undefined : next).trim();
-}
 
 async function main(): Promise<number> {
   const argv = await yargs(hideBin(process.argv))
@@ -204,7 +175,7 @@ async function main(): Promise<number> {
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
   if (result.report) {
     process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n\n`);
-    process.stdout.write(`${section(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
+    process.stdout.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
   }
   return result.ok ? 0 : 1;
 }

@@ -5,14 +5,15 @@
  * goes to a log file, and readiness is read from what the process prints — never a fixed sleep.
  */
 import { createWriteStream, type WriteStream } from "node:fs";
+import net from "node:net";
 import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 
-/** How to tell that a process is ready: a line it prints matching `pattern`; the match is handed back. */
-export interface Readiness {
-  pattern: RegExp;
-  timeoutMs: number;
-}
+/**
+ * How to tell that a process is ready: a line it prints matching `pattern` (the match is handed back), or, for
+ * programs that print nothing useful, a URL answering 2xx (polled; the match is then the URL).
+ */
+export type Readiness = { pattern: RegExp; timeoutMs: number } | { httpGet: string; timeoutMs: number };
 
 export interface StartOptions {
   name: string;
@@ -124,12 +125,12 @@ function waitForLine(
     };
     const onData = (chunk: Buffer) => {
       log.write(chunk);
-      if (settled) return;
+      if (settled || !("pattern" in options.readiness)) return;
       pending += chunk.toString("utf8");
       const lines = pending.split("\n");
       pending = lines.pop() ?? "";
       for (const line of lines) {
-        const match = line.match(options.readiness.pattern);
+        const match = line.match((options.readiness as { pattern: RegExp }).pattern);
         if (match) return finish(null, match);
       }
     };
@@ -139,6 +140,17 @@ function waitForLine(
       () => finish(new Error(`${options.name} was not ready within ${options.readiness.timeoutMs} ms — see ${logFile}`)),
       options.readiness.timeoutMs,
     );
+    if ("httpGet" in options.readiness) {
+      const url = options.readiness.httpGet;
+      const poll = async () => {
+        while (!settled) {
+          const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+          if (ok) return finish(null, Object.assign([url], { index: 0, input: url }) as RegExpMatchArray);
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      };
+      void poll();
+    }
     void child.then((result) => {
       log.end();
       finish(new Error(`${options.name} exited (code ${result.exitCode ?? result.signal}) before it was ready — see ${logFile}`));
@@ -181,4 +193,16 @@ export interface Finished {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+}
+
+/** A free TCP port on 127.0.0.1, for programs that cannot be told to pick one (port 0) and report it. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no free port"))));
+    });
+  });
 }

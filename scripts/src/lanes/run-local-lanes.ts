@@ -22,9 +22,9 @@ import {
   type MitmService,
   type ServiceName,
 } from "./lane-description.js";
-import { ProcessGroup } from "./processes.js";
+import { freePort, ProcessGroup } from "./processes.js";
+import { buildReports, type Reports } from "./reports.js";
 import {
-  ANALYZER_CLI,
   CAPTURE_ADDON,
   CLAUDE_LANE_SCRIPT,
   NODE_BIN,
@@ -64,7 +64,7 @@ export interface RunResult {
   ok: boolean;
   clients: LaneClientResult[];
   captures: { direct: string; headroomClient: string; headroomUpstream: string };
-  report?: { markdown: string; json: string };
+  report?: Reports;
   mockDigestLog?: string;
   runDir: string;
 }
@@ -204,7 +204,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
   const ok = clients.length === 2 && clients.every((c) => c.exitCode === 0);
   const result: RunResult = { ok, clients, captures, mockDigestLog, runDir };
-  if (options.report) result.report = await buildReport(options, captures, new ProcessGroup(dirs.logs), base);
+  if (options.report) result.report = await buildReports(options.capturesDir);
   if (ok && !options.keepRunDir && !options.runDir) rmSync(runDir, { recursive: true, force: true });
   return result;
 }
@@ -278,43 +278,24 @@ async function startProxy(
     name: "headroom-proxy",
     command: command!,
     args,
-    env: { ...env, HOME: path.join(path.dirname(places.certsDir), "home-headroom-proxy") },
-    readiness: { pattern: /Uvicorn running on|Application startup complete|listening on/i, timeoutMs: 180_000 },
+    env: {
+      ...env,
+      ...HEADROOM_QUIET,
+      ...(options.api === "mock" ? HEADROOM_OFFLINE : {}),
+      HOME: path.join(path.dirname(places.certsDir), "home-headroom-proxy"),
+    },
+    readiness: { httpGet: `http://127.0.0.1:${port}/livez`, timeoutMs: 180_000 },
   });
   places.serviceUrls["headroom-proxy"] = `http://127.0.0.1:${port}`;
   options.log(`headroom-proxy: real Headroom (${command}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
 }
 
-async function freePort(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-async function buildReport(
-  options: RunOptions,
-  captures: RunResult["captures"],
-  group: ProcessGroup,
-  base: Record<string, string>,
-): Promise<{ markdown: string; json: string }> {
-  const markdown = path.join(options.capturesDir, "report.md");
-  const json = path.join(options.capturesDir, "report.json");
-  const result = await group.run({
-    name: "headroom-analyze",
-    command: process.execPath,
-    args: [ANALYZER_CLI, "network-diff", "--direct", captures.direct, "--headroom", captures.headroomClient,
-      "--output", markdown, "--json-output", json, "--quiet"],
-    env: base,
-    cwd: options.capturesDir,
-    timeoutMs: 120_000,
-  });
-  if (result.exitCode !== 0) throw new Error(`the report failed (exit ${result.exitCode}): ${result.stderr.trim()}`);
-  return { markdown, json };
-}
+/** As in Dockerfile.headroom: the harness must not add traffic of its own (telemetry beacon, cost-map fetch). */
+const HEADROOM_QUIET = { HEADROOM_BEACON: "off", DO_NOT_TRACK: "1", LITELLM_LOCAL_MODEL_COST_MAP: "True" };
+/** As in compose.real-headroom.yml: offline, refuse model downloads up front and don't wait long for tiktoken. */
+const HEADROOM_OFFLINE = {
+  HEADROOM_OFFLINE: "1",
+  HEADROOM_NO_SUBSCRIPTION_TRACKING: "1",
+  HEADROOM_TIKTOKEN_LOAD_TIMEOUT_SECONDS: "2",
+};
 
