@@ -7,7 +7,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa, type Options as ExecaOptions, type ResultPromise } from "execa";
 
 /**
  * How to tell that a process is ready: a line it prints matching `pattern` (the match is handed back), or, for
@@ -42,16 +42,7 @@ export class ProcessGroup {
     if (this.stopping) throw new Error(`not starting ${options.name}: shutting down`);
     const logFile = path.join(this.logDir, `${options.name}.log`);
     const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
-    const child = execa(options.command, options.args, {
-      env: options.env,
-      extendEnv: false,
-      cwd: options.cwd,
-      detached: true,
-      reject: false,
-      stdin: "ignore",
-      buffer: false,
-      stripFinalNewline: false,
-    });
+    const child = spawnInOwnGroup(options, { buffer: false, stripFinalNewline: false });
     this.running.set(options.name, child);
     const pid = child.pid;
     if (pid === undefined) {
@@ -78,16 +69,7 @@ export class ProcessGroup {
    */
   async run(options: RunOptions): Promise<Finished> {
     if (this.stopping) throw new Error(`not starting ${options.name}: shutting down`);
-    const child = execa(options.command, options.args, {
-      env: options.env,
-      extendEnv: false,
-      cwd: options.cwd,
-      detached: true,
-      reject: false,
-      stdin: "ignore",
-      timeout: options.timeoutMs,
-      killSignal: "SIGKILL",
-    });
+    const child = spawnInOwnGroup(options, { timeout: options.timeoutMs, killSignal: "SIGKILL" });
     this.running.set(options.name, child);
     const result = await child;
     this.running.delete(options.name);
@@ -105,6 +87,22 @@ export class ProcessGroup {
   pids(): number[] {
     return [...this.running.values()].map((c) => c.pid).filter((p): p is number => p !== undefined);
   }
+}
+
+/** A child in its own process group, with exactly the environment given. */
+function spawnInOwnGroup(
+  options: { command: string; args: string[]; env: Record<string, string>; cwd?: string },
+  extra: ExecaOptions,
+): ResultPromise {
+  return execa(options.command, options.args, {
+    ...extra,
+    env: options.env,
+    extendEnv: false,
+    cwd: options.cwd,
+    detached: true,
+    reject: false,
+    stdin: "ignore",
+  });
 }
 
 function waitForLine(

@@ -8,6 +8,7 @@
  *   - a scripted tool_use turn (conversation.ts): Claude Code runs a tool and sends a tool_result back;
  *   - a digest of every request body exactly as received: the e2e checks captures are byte-faithful.
  */
+import { buffer } from "node:stream/consumers";
 import { createHash } from "node:crypto";
 import { appendFileSync } from "node:fs";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -115,14 +116,6 @@ function validationError(body: unknown, needsMaxTokens: boolean): string | null 
   return null;
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 function commonHeaders(): Record<string, string> {
   return {
@@ -149,7 +142,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
   }
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req);
+    const raw = await buffer(req);
     const path = req.url ?? "/";
     const route = new URL(path, "http://mock").pathname;
     const record: ReceivedRequest = {

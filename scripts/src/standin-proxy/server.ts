@@ -7,6 +7,7 @@
  * Request bodies are read whole (they are needed to shorten tool results); responses are piped back as they
  * arrive, so SSE reaches the client unbuffered.
  */
+import { buffer } from "node:stream/consumers";
 import { timingSafeEqual } from "node:crypto";
 import http, { type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -94,14 +95,6 @@ function tokenMatches(given: string | string[] | undefined, expected: string): b
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
 
 function isIdentity(encoding: string | undefined): boolean {
   return encoding === undefined || encoding === "" || encoding.toLowerCase() === "identity";
@@ -122,7 +115,7 @@ export async function startStandinProxy(options: StandinProxyOptions = {}): Prom
 
   async function forward(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? "/";
-    const raw = await readBody(req);
+    const raw = await buffer(req);
     const route_ = new URL(path, "http://standin").pathname;
     const change: ShortenResult =
       req.method === "POST" && route_ === "/v1/messages" && isIdentity(req.headers["content-encoding"])
