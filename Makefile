@@ -96,4 +96,5 @@ test-compose: setup docker-prepare ## Compose e2e on a real Docker engine (offli
 ci: test test-compose ## What CI runs (.ci/run): every test, then the Compose e2e
 
 bench: build ## Analyzer benchmark (~300 MB per lane); prints time ratio and peak RSS
+	@test -x /usr/bin/time || { echo "bench: installing GNU time (peak RSS)"; apt-get install -y -qq time >/dev/null; }
 	npm run bench -w analyzer

@@ -5,6 +5,7 @@
  * Why a top-level handler: the user gets one line on stderr and a documented exit code for every
  * failure, never a stack trace.
  */
+import { readFileSync } from "node:fs";
 import { mkdir, open, type FileHandle } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import yargs from "yargs";
@@ -197,8 +198,14 @@ export async function main(argv: string[]): Promise<void> {
       throw new UsageError((message ?? "invalid command line").replace(/\s*\n\s*/g, " "));
     })
     .help()
-    .version()
+    .version(packageVersion())
     .parseAsync();
+}
+
+/** This package's version, from its package.json (one folder above dist/). */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
 }
 
 /** Map any failure to one stderr line and an exit code. */
