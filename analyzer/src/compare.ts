@@ -29,7 +29,12 @@ export interface PairDiff {
   request_body_size: SideBySide<number | null> & { delta: number | null };
   /** `same` is null when a side's hash is unknown (a truncated body without a recorded hash). */
   request_body_sha256: SideBySide<string | null> & { same: boolean | null };
-  anthropic: SideBySide<AnthropicReport> & { tools_added: string[]; tools_removed: string[] };
+  anthropic: SideBySide<AnthropicReport> & {
+    tools_added: string[];
+    tools_removed: string[];
+    /** The tools both sides send are sent in a different order (a proxy sorting tools for cache stability, say). */
+    tools_reordered: boolean;
+  };
   headers: { only_direct: string[]; only_headroom: string[]; changed: string[] };
   json: {
     only_direct: string[];
@@ -130,6 +135,15 @@ function anthropicReport(summary: AnthropicSummary): AnthropicReport {
   return rest;
 }
 
+/** Do the names both lists share appear in a different relative order? */
+export function reordered(direct: readonly string[], headroom: readonly string[]): boolean {
+  const inHeadroom = new Set(headroom);
+  const inDirect = new Set(direct);
+  const commonDirect = direct.filter((name) => inHeadroom.has(name));
+  const commonHeadroom = headroom.filter((name) => inDirect.has(name));
+  return commonDirect.some((name, i) => name !== commonHeadroom[i]);
+}
+
 /** Everything the report says about one pair. */
 export function comparePair(pair: Pair, comparer: JsonComparer): PairDiff {
   const { direct, headroom } = pair;
@@ -156,6 +170,7 @@ export function comparePair(pair: Pair, comparer: JsonComparer): PairDiff {
       headroom: anthropicReport(headroom.anthropic),
       tools_added: [...headroomTools].filter((name) => !directTools.has(name)),
       tools_removed: [...directTools].filter((name) => !headroomTools.has(name)),
+      tools_reordered: reordered(direct.anthropic.tool_names, headroom.anthropic.tool_names),
     },
     headers: headerDelta(direct.request_headers, headroom.request_headers),
     json: { ...delta, direct_is_json: direct.json !== null, headroom_is_json: headroom.json !== null },

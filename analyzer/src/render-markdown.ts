@@ -99,7 +99,15 @@ function jsonCell(pair: PairDiff): string {
   const { direct, headroom } = pair.anthropic;
   const notJson = [!direct_is_json ? "direct" : "", !headroom_is_json ? "headroom" : ""].filter(Boolean);
   const prefix = notJson.length ? `no JSON body: ${notJson.join(", ")}; ` : "";
-  const tools = `tools=${direct.tools_count}->${headroom.tools_count} (${signed(headroom.tools_bytes - direct.tools_bytes)} bytes)`;
+  const { tools_added, tools_removed, tools_reordered } = pair.anthropic;
+  const byName = [
+    tools_added.length ? `+${cappedList(tools_added)}` : "",
+    tools_removed.length ? `-${cappedList(tools_removed)}` : "",
+    tools_reordered ? "reordered" : "",
+  ].filter(Boolean);
+  const tools =
+    `tools=${direct.tools_count}->${headroom.tools_count} (${signed(headroom.tools_bytes - direct.tools_bytes)} bytes)` +
+    (byName.length ? ` ${byName.join(", ")}` : "");
   return prefix + [...deltaParts(only_headroom, only_direct, changed), tools].join("; ");
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { comparePairs, headerDelta } from "../src/compare.js";
+import { comparePairs, headerDelta, reordered } from "../src/compare.js";
 import type { Exchange } from "../src/exchange.js";
 import { createContext, normalizeRecord, type NormalizeContext } from "../src/normalize.js";
 import { pairExchanges } from "../src/pair.js";
@@ -71,6 +71,25 @@ describe("comparing a pair", () => {
     expect(diff?.anthropic.headroom.tools_bytes).toBeGreaterThan(100);
     expect(diff?.anthropic.tools_added).toEqual(["Read", "Bash"]);
     expect(diff?.anthropic.tools_removed).toEqual([]);
+  });
+
+  it("compares tools by name: added, removed, and reordered (a proxy sorting them)", () => {
+    const context = createContext();
+    const tool = (name: string) => ({ name, description: name, input_schema: { type: "object" } });
+    const d = exchange(context, 1, messagesBody({ tools: [tool("Read"), tool("Bash"), tool("Edit")] }));
+    const h = exchange(context, 1, messagesBody({ tools: [tool("Bash"), tool("Edit"), tool("Read"), tool("headroom_retrieve")] }));
+    const same = exchange(context, 2, messagesBody({ tools: [tool("Read"), tool("Bash")] }));
+    const [diff, unchanged] = comparePairs(
+      [
+        { direct: d, headroom: h },
+        { direct: same, headroom: same },
+      ],
+      context.paths,
+    );
+    expect(diff?.anthropic).toMatchObject({ tools_added: ["headroom_retrieve"], tools_removed: [], tools_reordered: true });
+    expect(unchanged?.anthropic).toMatchObject({ tools_added: [], tools_removed: [], tools_reordered: false });
+    expect(reordered(["A", "B", "C"], ["A", "C"])).toBe(false);
+    expect(reordered(["A", "B", "C"], ["C", "X", "A"])).toBe(true);
   });
 
   it("reports status, signed size delta, sha same/changed and usage per side", () => {

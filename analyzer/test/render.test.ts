@@ -41,7 +41,7 @@ describe("reports", () => {
     expect(row).toContain("`POST api.anthropic.com/v1/messages?beta=true` -> `POST 127.0.0.1:8787/v1/messages?beta=true`");
     expect(row).toContain("200 -> 200");
     expect(row).toMatch(/\| \d+ -> \d+ \(\+\d+\) \| changed \|/);
-    expect(row).toMatch(new RegExp(`tools=0->2 \\(\\+${r.paired[0]?.anthropic.headroom.tools_bytes} bytes\\) \\|`));
+    expect(row).toMatch(new RegExp(`tools=0->2 \\(\\+${r.paired[0]?.anthropic.headroom.tools_bytes} bytes\\) \\+\`Read\`, \`Bash\` \\|`));
     expect(row).toContain("in 1110 -> 1110 (+0); out 20 -> 20");
   });
 
