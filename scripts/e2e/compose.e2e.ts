@@ -10,6 +10,8 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { COMPOSE_DIR, LOCAL_IMAGES, runComposeDemo, type ComposeDemoResult } from "../src/compose/compose-demo.js";
+import { freePort } from "../src/lanes/processes.js";
+import { ANALYZER_CLI } from "../src/lanes/repo.js";
 
 const CANARY_KEY = `sk-ant-api03-compose-canary-${process.pid}-DO-NOT-LEAK`;
 const PROXY_TOKEN = `proxy-token-canary-${process.pid}`;
@@ -110,5 +112,85 @@ describe("the offline overlay end to end on a real Docker engine", () => {
       const listed = await docker([...kind, "--filter", label, "--format", "{{.Names}}{{.Name}}"]);
       expect(String(listed.stdout).trim(), kind.join(" ")).toBe("");
     }
+  });
+});
+
+describe("the README's Compose commands, as written (COMPOSE_FILE adds the offline overlay)", () => {
+  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-compose-readme-"));
+  const captures = path.join(work, "captures");
+  const project = `headroom-capture-readme-${process.pid}`;
+  const LOCAL_BASE = "hdnc/debian:trixie";
+  let env: Record<string, string>;
+  const compose = (args: string[]) =>
+    execa("docker", ["compose", ...args], { cwd: COMPOSE_DIR, env, extendEnv: false, reject: false, stdin: "ignore", timeout: 900_000 });
+  const runs: Record<string, { exitCode: number | undefined; stdout: string; stderr: string }> = {};
+
+  beforeAll(async () => {
+    env = {
+      PATH: process.env.PATH ?? "",
+      HOME: os.homedir(),
+      COMPOSE_PROJECT_NAME: project,
+      COMPOSE_FILE: "docker-compose.yml:compose.offline.yml",
+      CAPTURES_DIR: captures,
+      ANTHROPIC_API_KEY: CANARY_KEY,
+      CLAUDE_PROMPT: "Summarize this repository in one sentence.",
+      // No registry here: `--build` builds every image on the locally imported Debian.
+      MITM_BASE_IMAGE: LOCAL_BASE,
+      HEADROOM_BASE_IMAGE: LOCAL_BASE,
+      RUNNER_BASE_IMAGE: LOCAL_BASE,
+      TOOLS_BASE_IMAGE: LOCAL_BASE,
+      MITM_DIRECT_PORT: String(await freePort()),
+      MITM_HEADROOM_CLIENT_PORT: String(await freePort()),
+      HEADROOM_PORT: String(await freePort()),
+    };
+    await execa("mkdir", ["-p", captures]);
+    // `docker compose up --build ...` stays in the foreground, as in the README; the runs happen beside it.
+    const up = execa("docker", ["compose", "up", "--build", "mitm-direct", "mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"], {
+      cwd: COMPOSE_DIR, env, extendEnv: false, reject: false, stdin: "ignore", timeout: 900_000,
+    });
+    try {
+      const deadline = Date.now() + 600_000;
+      for (;;) {
+        const ps = await compose(["ps", "--format", "{{.Service}} {{.Health}}"]);
+        const healthy = String(ps.stdout).split("\n").filter((line) => line.endsWith(" healthy")).length;
+        if (healthy >= 5) break; // the four services and the mock they depend on
+        if (up.exitCode !== null || Date.now() > deadline) {
+          const result = await up;
+          throw new Error(`docker compose up did not bring the services up: ${String(result.stderr).split("\n").slice(-8).join("\n")}`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+      for (const service of ["claude-direct", "claude-headroom"]) {
+        const run = await compose(["--profile", "run", "run", "--rm", service]);
+        runs[service] = { exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr) };
+      }
+    } finally {
+      up.kill("SIGINT");
+      await up;
+      await compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
+    }
+  }, 1_200_000);
+
+  test("up --build, then both `run --rm` lanes exit 0 with the mock's final text", () => {
+    for (const service of ["claude-direct", "claude-headroom"]) {
+      expect(runs[service]?.exitCode, `${service}: ${runs[service]?.stderr}`).toBe(0);
+      expect(runs[service]?.stdout).toMatch(/MOCK-FINAL/);
+    }
+  });
+
+  test("the README's headroom-analyze command builds both reports from the captures", async () => {
+    const result = await execa(process.execPath, [ANALYZER_CLI, "network-diff",
+      "--direct", path.join(captures, "direct.jsonl"), "--headroom", path.join(captures, "headroom-client.jsonl"),
+      "--output", path.join(captures, "report.md"), "--json-output", path.join(captures, "report.json")], { reject: false });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stderr)).toContain(`Wrote Markdown report: ${path.join(captures, "report.md")}`);
+    const report = JSON.parse(readFileSync(path.join(captures, "report.json"), "utf8")) as { paired: unknown[] };
+    expect(report.paired.length).toBeGreaterThanOrEqual(2);
+    for (const name of readdirSync(captures)) expect(readFileSync(path.join(captures, name), "latin1").includes(CANARY_KEY), name).toBe(false);
+  });
+
+  test("nothing of the project is left after down -v", async () => {
+    const listed = await docker(["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "--format", "{{.Names}}"]);
+    expect(String(listed.stdout).trim()).toBe("");
   });
 });
