@@ -155,6 +155,11 @@ async function main(): Promise<number> {
     .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
     .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage.")
     .strict()
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`compose-demo: ${message.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
+      process.exit(2);
+    })
     .help()
     .parseAsync();
 

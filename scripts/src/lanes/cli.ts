@@ -36,6 +36,11 @@ async function main(): Promise<number> {
       ].join("\n"),
     )
     .strict()
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`run-lanes: ${message.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
+      process.exit(2);
+    })
     .help()
     .parseAsync();
 

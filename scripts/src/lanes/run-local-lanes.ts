@@ -83,6 +83,12 @@ const MITM_LISTENING = /listening at (?:http:\/\/)?\[?([0-9a-f.:]+)\]?:(\d+)/i;
 const PASSED_THROUGH = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM"];
 
 export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
+  // Everything that can be wrong with the set-up is checked before anything is started or removed.
+  const apiKey = options.env.ANTHROPIC_API_KEY || (options.api === "mock" ? "sk-ant-demo-offline-not-a-real-key" : "");
+  if (!apiKey) throw new UsageError("ANTHROPIC_API_KEY is not set: export it to run the lanes against the real API");
+  const mitmdump = options.env.MITMDUMP || VENV_MITMDUMP;
+  if (!existsSync(mitmdump)) throw new UsageError(`mitmdump not found at ${mitmdump}: run \`make venv\` (or set MITMDUMP)`);
+  if (!existsSync(options.project)) throw new UsageError(`the project folder ${options.project} does not exist`);
   const description = readLaneDescription();
   const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
   const dirs = prepareRunDir(runDir, options.capturesDir);
@@ -93,10 +99,6 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   };
   if (!options.append) for (const file of Object.values(captures)) rmSync(file, { force: true });
 
-  const apiKey = options.env.ANTHROPIC_API_KEY || (options.api === "mock" ? "sk-ant-demo-offline-not-a-real-key" : "");
-  if (!apiKey) throw new UsageError("ANTHROPIC_API_KEY is not set: export it to run the lanes against the real API");
-  const mitmdump = options.env.MITMDUMP || VENV_MITMDUMP;
-  if (!existsSync(mitmdump)) throw new UsageError(`mitmdump not found at ${mitmdump}: run \`make venv\` (or set MITMDUMP)`);
 
   const base = baseEnvironment(options.env);
   const group = new ProcessGroup(dirs.logs);
