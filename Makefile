@@ -63,6 +63,14 @@ COMPOSE_DIR := docker/differential-network-capture
 CAPTURES := $(COMPOSE_DIR)/captures
 # OFFLINE=1: add the offline overlay (mock API as api.anthropic.com, stand-in proxy, no API key needed).
 COMPOSE := cd $(COMPOSE_DIR) && docker compose $(if $(OFFLINE),-f docker-compose.yml -f compose.offline.yml)
+# Where `make docker-prepare` imported a Debian base (no registry), image builds use it unless told otherwise.
+LOCAL_BASE := $(shell docker image inspect hdnc/debian:trixie >/dev/null 2>&1 && echo hdnc/debian:trixie)
+ifneq ($(LOCAL_BASE),)
+export MITM_BASE_IMAGE ?= $(LOCAL_BASE)
+export HEADROOM_BASE_IMAGE ?= $(LOCAL_BASE)
+export RUNNER_BASE_IMAGE ?= $(LOCAL_BASE)
+export TOOLS_BASE_IMAGE ?= $(LOCAL_BASE)
+endif
 
 docker-prepare: node ## Docker engine + Compose plugin + local images on a machine without a registry (Debian, root)
 	node --import tsx scripts/src/prepare-docker.ts --extra-ca $${EXTRA_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
