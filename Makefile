@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench demo lanes \
+.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -54,6 +54,18 @@ test: test-analyzer test-addon test-scripts test-e2e ## Run every test
 
 demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report
 	node --import tsx scripts/src/lanes/cli.ts --captures captures
+
+HEADROOM_VERSION ?= 0.42.0
+.venv-headroom/.installed:
+	$(PYTHON) -m venv .venv-headroom
+	.venv-headroom/bin/pip install --quiet --upgrade pip
+	.venv-headroom/bin/pip install --quiet "headroom-ai[proxy]==$(HEADROOM_VERSION)"
+	@touch $@
+
+headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) in .venv-headroom (~850 MB)
+
+demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy instead of the stand-in (offline: no model)
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --proxy headroom
 
 lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
 	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)

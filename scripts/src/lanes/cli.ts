@@ -20,7 +20,7 @@ async function main(): Promise<number> {
     .scriptName("run-lanes")
     .usage("$0 [options]\n\nRun the direct and headroom lanes as local processes (the Compose topology on 127.0.0.1), then build the report.")
     .option("api", { choices: ["mock", "real"] as const, default: "mock" as ApiChoice, describe: "mock: offline mock Anthropic API; real: api.anthropic.com (needs ANTHROPIC_API_KEY)" })
-    .option("proxy", { choices: ["standin", "headroom"] as const, default: "standin" as ProxyChoice, describe: "standin: the offline stand-in proxy; headroom: the real `headroom proxy` (HEADROOM_COMMAND, default headroom)" })
+    .option("proxy", { choices: ["standin", "headroom"] as const, default: "standin" as ProxyChoice, describe: "standin: the offline stand-in proxy; headroom: the real `headroom proxy` (HEADROOM_COMMAND, else .venv-headroom from `make headroom-venv`, else headroom on PATH)" })
     .option("captures", { type: "string", default: path.join(REPO_ROOT, "captures"), describe: "folder for direct.jsonl, headroom-client.jsonl, headroom-upstream.jsonl and the report" })
     .option("project", { type: "string", describe: "folder Claude Code works in (copied fresh for each lane); default: the demo project with --api mock, the current folder otherwise" })
     .option("run-dir", { type: "string", describe: "folder for logs, CAs and the throwaway HOME (default: a temp folder, removed after a successful run)" })

@@ -13,3 +13,5 @@ export const ANALYZER_CLI = repoPath("analyzer", "dist", "cli.js");
 export const TSX = repoPath("node_modules", ".bin", "tsx");
 export const NODE_BIN = repoPath("node_modules", ".bin");
 export const VENV_MITMDUMP = repoPath(".venv", "bin", "mitmdump");
+/** The real Headroom proxy, where `make headroom-venv` installed it. */
+export const VENV_HEADROOM = repoPath(".venv-headroom", "bin", "headroom");

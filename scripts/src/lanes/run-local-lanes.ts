@@ -30,6 +30,7 @@ import {
   NODE_BIN,
   OFFLINE_UPSTREAM_ADDON,
   REPO_ROOT,
+  VENV_HEADROOM,
   VENV_MITMDUMP,
   repoPath,
 } from "./repo.js";
@@ -273,7 +274,7 @@ async function startProxy(
     return;
   }
   const port = await freePort();
-  const [command, ...args] = localCommand(description, "headroom-proxy", places, options.env.HEADROOM_COMMAND || "headroom");
+  const [command, ...args] = localCommand(description, "headroom-proxy", places, headroomCommand(options.env));
   const portIndex = args.indexOf("--port") + 1;
   if (portIndex > 0) args[portIndex] = String(port);
   const started = await group.start({
@@ -290,6 +291,11 @@ async function startProxy(
   });
   places.serviceUrls["headroom-proxy"] = `http://127.0.0.1:${port}`;
   options.log(`headroom-proxy: real Headroom (${command}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
+}
+
+/** HEADROOM_COMMAND, else the one `make headroom-venv` installed, else `headroom` on PATH. */
+function headroomCommand(env: Readonly<Record<string, string | undefined>>): string {
+  return env.HEADROOM_COMMAND || (existsSync(VENV_HEADROOM) ? VENV_HEADROOM : "headroom");
 }
 
 /** As in Dockerfile.headroom: the harness must not add traffic of its own (telemetry beacon, cost-map fetch). */
