@@ -107,7 +107,14 @@ interface DiffArgs {
   output?: string;
   "json-output"?: string;
   "pair-by": PairBy;
+  "direct-label": string;
+  "headroom-label": string;
   quiet: boolean;
+}
+
+/** A label fit for headings and table cells: one line, trimmed; the default when nothing is left. */
+function oneLine(label: string, fallback: string): string {
+  return label.replace(/\s+/g, " ").trim() || fallback;
 }
 
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
@@ -121,6 +128,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       direct: args.direct,
       headroom: args.headroom,
       pairBy: args["pair-by"],
+      labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
       onBytes: (bytes) => progress.advance(bytes),
       onWarning: (message) => {
         progress.clear();
@@ -172,8 +180,14 @@ export async function main(argv: string[]): Promise<void> {
             default: "path" as PairBy,
             describe: "Pairing key: path = method + path with query; route = method + host + path with query",
           })
+          .option("direct-label", { type: "string", default: "direct", describe: "What the report calls the --direct side (JSON keys stay direct/headroom)" })
+          .option("headroom-label", { type: "string", default: "headroom", describe: "What the report calls the --headroom side" })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
           .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")
+          .example(
+            "$0 --direct captures/headroom-client.jsonl --headroom captures/headroom-upstream.jsonl --direct-label client --headroom-label upstream",
+            "What the proxy changed: its input lane against its output lane",
+          )
           .example(
             "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",
             "Both reports into reports/, pairing by method + host + path",

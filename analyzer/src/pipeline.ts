@@ -17,7 +17,7 @@ import { pairExchanges, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
-import { buildReportHead, type Report, type ReportHead } from "./summarize.js";
+import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
 export { readLane, type ReadOptions } from "./read-lane.js";
 
@@ -77,6 +77,7 @@ export interface NetworkDiffOptions extends ReadOptions {
   headroom: string;
   pairBy: PairBy;
   generatedAt?: Date;
+  labels?: Labels;
 }
 
 /** Where rendered pieces go; a sink may return a promise to apply backpressure. */
@@ -97,7 +98,14 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
   const context = createContext();
   const [direct, headroom] = await readLanes(options.direct, options.headroom, context, options);
   const pairing = pairExchanges(direct.exchanges, headroom.exchanges, options.pairBy);
-  const head = buildReportHead({ direct, headroom, pairing, pairBy: options.pairBy, generatedAt: options.generatedAt });
+  const head = buildReportHead({
+    direct,
+    headroom,
+    pairing,
+    pairBy: options.pairBy,
+    generatedAt: options.generatedAt,
+    labels: options.labels,
+  });
   const markdown = new MarkdownRenderer(head);
   const json = new JsonRenderer(head);
   const emit = async (sink: Sink | undefined, chunk: string) => {

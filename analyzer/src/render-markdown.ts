@@ -9,7 +9,7 @@
 import { markdownTable } from "markdown-table";
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Usage } from "./exchange.js";
-import type { LaneSummary, Report, ReportHead, TokenTotals } from "./summarize.js";
+import type { Labels, LaneSummary, Report, ReportHead, TokenTotals } from "./summarize.js";
 
 /** How many items a table cell lists before `… N more`. */
 export const CELL_LIST_LIMIT = 10;
@@ -94,10 +94,10 @@ function headerCell(pair: PairDiff): string {
   return deltaParts(only_headroom, only_direct, changed).join("; ") || "-";
 }
 
-function jsonCell(pair: PairDiff): string {
+function jsonCell(pair: PairDiff, labels: Labels): string {
   const { only_direct, only_headroom, changed, direct_is_json, headroom_is_json } = pair.json;
   const { direct, headroom } = pair.anthropic;
-  const notJson = [!direct_is_json ? "direct" : "", !headroom_is_json ? "headroom" : ""].filter(Boolean);
+  const notJson = [!direct_is_json ? labels.direct : "", !headroom_is_json ? labels.headroom : ""].filter(Boolean);
   const prefix = notJson.length ? `no JSON body: ${notJson.join(", ")}; ` : "";
   const { tools_added, tools_removed, tools_reordered } = pair.anthropic;
   const byName = [
@@ -147,18 +147,18 @@ function errorLines(name: string, lane: LaneSummary): string[] {
   ];
 }
 
-function pairDetails(pair: PairDiff, number: number): string {
+function pairDetails(pair: PairDiff, number: number, labels: Labels): string {
   const list = (title: string, items: readonly string[]) =>
     items.length ? [`**${title} (${items.length})**`, "", ...items.map((item) => `- ${code(item)}`), ""] : [];
   return [
     "<details>",
     `<summary>Pair ${number}: ${html(pair.route)} (sequence ${html(sequenceCell(pair))})</summary>`,
     "",
-    ...list("Headers only in headroom", pair.headers.only_headroom),
-    ...list("Headers only in direct", pair.headers.only_direct),
+    ...list(`Headers only in ${labels.headroom}`, pair.headers.only_headroom),
+    ...list(`Headers only in ${labels.direct}`, pair.headers.only_direct),
     ...list("Headers with changed values", pair.headers.changed),
-    ...list("JSON paths only in headroom", pair.json.only_headroom),
-    ...list("JSON paths only in direct", pair.json.only_direct),
+    ...list(`JSON paths only in ${labels.headroom}`, pair.json.only_headroom),
+    ...list(`JSON paths only in ${labels.direct}`, pair.json.only_direct),
     ...list("JSON paths with changed values", pair.json.changed),
     "</details>",
     "",
@@ -170,7 +170,7 @@ const PAIR_ALIGN = ["l", "l", "l", "r", "l", "l", "l", "l"];
 /** Rows are formatted by markdown-table in batches of this many. */
 const ROW_BATCH = 200;
 
-function pairRow(pair: PairDiff): string[] {
+function pairRow(pair: PairDiff, labels: Labels): string[] {
   return [
     sequenceCell(pair),
     routeCell(pair),
@@ -178,52 +178,61 @@ function pairRow(pair: PairDiff): string[] {
     bytesCell(pair),
     shaCell(pair),
     headerCell(pair),
-    jsonCell(pair),
+    jsonCell(pair, labels),
     tokensCell(pair),
   ];
 }
 
+/** `direct` -> `Direct`, for headings and sentence starts. */
+function capitalized(label: string): string {
+  return label.charAt(0).toUpperCase() + label.slice(1);
+}
+
 function headText(report: ReportHead): string {
   const { summary } = report;
+  const { direct: d, headroom: h } = report.labels;
   const lines: string[] = [
     "# Differential Network Capture Report",
     "",
     `Generated: ${code(report.generated_at)}`,
     "",
-    `- Direct capture: ${code(report.inputs.direct)}`,
-    `- Headroom capture: ${code(report.inputs.headroom)}`,
+    `- ${capitalized(d)} capture: ${code(report.inputs.direct)}`,
+    `- ${capitalized(h)} capture: ${code(report.inputs.headroom)}`,
     `- Paired by: ${code(report.pair_by)}`,
     "",
     "## Summary",
     "",
-    `- Direct exchanges: ${report.direct_count}`,
-    `- Headroom exchanges: ${report.headroom_count}`,
+    `- ${capitalized(d)} exchanges: ${report.direct_count}`,
+    `- ${capitalized(h)} exchanges: ${report.headroom_count}`,
     `- Paired exchanges: ${summary.paired}`,
-    `- Only direct: ${summary.only_direct}`,
-    `- Only headroom: ${summary.only_headroom}`,
-    `- Request bytes: direct ${summary.direct.request_bytes}, headroom ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
-    `- Paired tokens: ${pairedTokensLine("direct", summary.paired_tokens.direct)}; ${pairedTokensLine("headroom", summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
+    `- Only ${d}: ${summary.only_direct}`,
+    `- Only ${h}: ${summary.only_headroom}`,
+    `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
+    `- Paired tokens: ${pairedTokensLine(d, summary.paired_tokens.direct)}; ${pairedTokensLine(h, summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
     "",
     "### Tokens and cache per lane",
     "",
     table(
       [
         ["Lane", "Exchanges", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors"],
-        laneTokensRow("direct", summary.direct),
-        laneTokensRow("headroom", summary.headroom),
+        laneTokensRow(d, summary.direct),
+        laneTokensRow(h, summary.headroom),
       ],
       ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     ),
     "",
     "Prompt tokens = input + cache write + cache read, from each response's `usage`.",
     "",
-    ...errorLines("direct", summary.direct),
-    ...errorLines("headroom", summary.headroom),
+    ...errorLines(d, summary.direct),
+    ...errorLines(h, summary.headroom),
   ];
   if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
   const leftovers = (title: string, refs: ReportHead["only_direct_exchanges"]) =>
     refs.length ? [`## ${title}`, "", ...refs.map((ref) => `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)})`), ""] : [];
-  lines.push(...leftovers("Only Direct", report.only_direct_exchanges), ...leftovers("Only Headroom", report.only_headroom_exchanges));
+  lines.push(
+    ...leftovers(`Only ${capitalized(d)}`, report.only_direct_exchanges),
+    ...leftovers(`Only ${capitalized(h)}`, report.only_headroom_exchanges),
+  );
   lines.push("## Paired Exchanges", "");
   return `${lines.join("\n")}\n`;
 }
@@ -254,8 +263,8 @@ export class MarkdownRenderer {
 
   pair(diff: PairDiff): string {
     this.count += 1;
-    this.rows.push(pairRow(diff));
-    if (isCapped(diff)) this.details.push(pairDetails(diff, this.count));
+    this.rows.push(pairRow(diff, this.head.labels));
+    if (isCapped(diff)) this.details.push(pairDetails(diff, this.count, this.head.labels));
     return this.rows.length >= ROW_BATCH ? this.flush() : "";
   }
 

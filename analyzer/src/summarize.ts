@@ -45,10 +45,19 @@ export interface LaneSummary {
   errors: LaneError[];
 }
 
+/** What the report calls each side (default `direct` / `headroom`); JSON keys keep the original names. */
+export interface Labels {
+  direct: string;
+  headroom: string;
+}
+
+export const DEFAULT_LABELS: Labels = { direct: "direct", headroom: "headroom" };
+
 export interface Report {
   schema_version: 1;
   generated_at: string;
   inputs: { direct: string; headroom: string };
+  labels: Labels;
   pair_by: PairBy;
   direct_count: number;
   headroom_count: number;
@@ -127,7 +136,14 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
 export type ReportHead = Omit<Report, "paired">;
 
 /** The report head: what render-markdown and render-json draw before and around the paired rows. */
-export function buildReportHead(options: { direct: Lane; headroom: Lane; pairing: Pairing; pairBy: PairBy; generatedAt?: Date }): ReportHead {
+export function buildReportHead(options: {
+  direct: Lane;
+  headroom: Lane;
+  pairing: Pairing;
+  pairBy: PairBy;
+  generatedAt?: Date;
+  labels?: Labels;
+}): ReportHead {
   const { direct, headroom, pairing, pairBy } = options;
   const directTokens = tokenTotals(pairing.pairs.map((pair) => pair.direct));
   const headroomTokens = tokenTotals(pairing.pairs.map((pair) => pair.headroom));
@@ -135,6 +151,7 @@ export function buildReportHead(options: { direct: Lane; headroom: Lane; pairing
     schema_version: 1,
     generated_at: (options.generatedAt ?? new Date()).toISOString(),
     inputs: { direct: direct.file, headroom: headroom.file },
+    labels: options.labels ?? DEFAULT_LABELS,
     pair_by: pairBy,
     direct_count: direct.exchanges.length,
     headroom_count: headroom.exchanges.length,

@@ -17,6 +17,24 @@ describe("headroom-analyze network-diff", () => {
     expect(result.stderr).toBe("");
   });
 
+  it("names the sides as told (--direct-label / --headroom-label); JSON keys keep direct/headroom", () => {
+    const dir = tempDir();
+    const json = join(dir, "proxy.json");
+    const result = runCli([
+      "--direct", V1_DIRECT, "--headroom", V1_HEADROOM, "--json-output", json, "--quiet",
+      "--direct-label", "proxy input", "--headroom-label", "proxy\noutput",
+    ]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain("- Proxy input capture: ");
+    expect(result.stdout).toContain("- Proxy output exchanges: 4");
+    expect(result.stdout).toContain("## Only Proxy input");
+    expect(result.stdout).toMatch(/^\| proxy output \| 4 \|/m);
+    expect(result.stdout).not.toMatch(/Direct exchanges|Headroom exchanges/);
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.labels).toEqual({ direct: "proxy input", headroom: "proxy output" });
+    expect(report).toMatchObject({ direct_count: 4, headroom_count: 4 });
+  });
+
   it("writes both reports, creating parent folders, and says so on stderr", () => {
     const dir = tempDir();
     const md = join(dir, "reports", "deep", "diff.md");

@@ -22,15 +22,19 @@ export async function buildReports(capturesDir: string): Promise<Reports> {
     proxyMarkdown: file("proxy-report.md"),
     proxyJson: file("proxy-report.json"),
   };
-  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), reports.markdown, reports.json);
-  await analyze(file("headroom-client.jsonl"), file("headroom-upstream.jsonl"), reports.proxyMarkdown, reports.proxyJson);
+  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), reports.markdown, reports.json, ["direct", "headroom"]);
+  await analyze(file("headroom-client.jsonl"), file("headroom-upstream.jsonl"), reports.proxyMarkdown, reports.proxyJson, [
+    "proxy input (headroom-client)",
+    "proxy output (headroom-upstream)",
+  ]);
   return reports;
 }
 
-async function analyze(direct: string, headroom: string, markdown: string, json: string): Promise<void> {
+async function analyze(direct: string, headroom: string, markdown: string, json: string, labels: [string, string]): Promise<void> {
   const result = await execa(
     process.execPath,
-    [ANALYZER_CLI, "network-diff", "--direct", direct, "--headroom", headroom, "--output", markdown, "--json-output", json, "--quiet"],
+    [ANALYZER_CLI, "network-diff", "--direct", direct, "--headroom", headroom, "--output", markdown, "--json-output", json,
+      "--direct-label", labels[0], "--headroom-label", labels[1], "--quiet"],
     { reject: false, stdin: "ignore" },
   );
   if (result.exitCode !== 0) {
