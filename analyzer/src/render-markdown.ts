@@ -72,7 +72,10 @@ export function tokensCell(pair: PairDiff): string {
   const dIn = promptTokens(direct);
   const hIn = promptTokens(headroom);
   const inDelta = dIn !== null && hIn !== null ? ` (${signed(hIn - dIn)})` : "";
-  return `in ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
+  const tokens = `in ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
+  const dFirst = pair.timings.direct?.first_byte_ms ?? null;
+  const hFirst = pair.timings.headroom?.first_byte_ms ?? null;
+  return dFirst === null && hFirst === null ? tokens : `${tokens}; first byte ${milliseconds(dFirst)} -> ${milliseconds(hFirst)} ms`;
 }
 
 function routeCell(pair: PairDiff): string {
@@ -124,13 +127,30 @@ function table(rows: string[][], align?: string[]): string {
   return markdownTable(rows.map((row) => row.map(cell)), { align, alignDelimiters: false });
 }
 
+function milliseconds(value: number | null): string {
+  return value === null ? "-" : String(Math.round(value));
+}
+
 function percent(ratio: number | null): string {
   return ratio === null ? "-" : `${(ratio * 100).toFixed(1)}%`;
 }
 
 function laneTokensRow(name: string, lane: LaneSummary): string[] {
   const t = lane.tokens;
-  return [name, String(lane.exchanges), String(lane.request_bytes), String(t.prompt_tokens), String(t.input_tokens), String(t.cache_creation_input_tokens), String(t.cache_read_input_tokens), percent(t.cache_hit_ratio), String(t.output_tokens), String(lane.errors.length)];
+  return [
+    name,
+    String(lane.exchanges),
+    String(lane.request_bytes),
+    String(t.prompt_tokens),
+    String(t.input_tokens),
+    String(t.cache_creation_input_tokens),
+    String(t.cache_read_input_tokens),
+    percent(t.cache_hit_ratio),
+    String(t.output_tokens),
+    String(lane.errors.length),
+    milliseconds(lane.first_byte_ms_median),
+    milliseconds(lane.end_ms_median),
+  ];
 }
 
 function pairedTokensLine(label: string, totals: TokenTotals): string {
@@ -165,7 +185,7 @@ function pairDetails(pair: PairDiff, number: number, labels: Labels): string {
   ].join("\n");
 }
 
-const PAIR_HEADER = ["Seq", "Route", "Status", "Body Bytes", "Body SHA", "Header Delta", "JSON Delta", "Tokens"];
+const PAIR_HEADER = ["Seq", "Route", "Status", "Body Bytes", "Body SHA", "Header Delta", "JSON Delta", "Tokens, First Byte"];
 const PAIR_ALIGN = ["l", "l", "l", "r", "l", "l", "l", "l"];
 /** Rows are formatted by markdown-table in batches of this many. */
 const ROW_BATCH = 200;
@@ -210,18 +230,18 @@ function headText(report: ReportHead): string {
     `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
     `- Paired tokens: ${pairedTokensLine(d, summary.paired_tokens.direct)}; ${pairedTokensLine(h, summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
     "",
-    "### Tokens and cache per lane",
+    "### Tokens, cache and latency per lane",
     "",
     table(
       [
-        ["Lane", "Exchanges", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors"],
+        ["Lane", "Exchanges", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors", "First Byte ms", "Total ms"],
         laneTokensRow(d, summary.direct),
         laneTokensRow(h, summary.headroom),
       ],
-      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     ),
     "",
-    "Prompt tokens = input + cache write + cache read, from each response's `usage`.",
+    "Prompt tokens = input + cache write + cache read, from each response's `usage`. First Byte / Total ms: medians of each exchange's time from request start to the first response byte / to the end, as the lane's mitmproxy saw it.",
     "",
     ...errorLines(d, summary.direct),
     ...errorLines(h, summary.headroom),

@@ -42,6 +42,8 @@ export interface LaneSummary {
   tokens: TokenTotals;
   /** Median of timings.end_ms over exchanges that have it. */
   end_ms_median: number | null;
+  /** Median of timings.first_byte_ms (time to first response byte) over exchanges that have it. */
+  first_byte_ms_median: number | null;
   errors: LaneError[];
 }
 
@@ -111,6 +113,7 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
   let requestBytes = 0;
   let responseBytes = 0;
   const ends: number[] = [];
+  const firstBytes: number[] = [];
   const errors: LaneError[] = [];
   for (const exchange of exchanges) {
     const status = exchange.response_status === null ? "none" : String(exchange.response_status);
@@ -118,6 +121,7 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
     requestBytes += exchange.request_body_size ?? 0;
     responseBytes += exchange.response_body_size ?? 0;
     if (exchange.timings?.end_ms != null) ends.push(exchange.timings.end_ms);
+    if (exchange.timings?.first_byte_ms != null) firstBytes.push(exchange.timings.first_byte_ms);
     if (exchange.error) errors.push({ ...exchangeRef(exchange), ...exchange.error });
   }
   return {
@@ -128,6 +132,7 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
     statuses,
     tokens: tokenTotals(exchanges),
     end_ms_median: median(ends),
+    first_byte_ms_median: median(firstBytes),
     errors,
   };
 }

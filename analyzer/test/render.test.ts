@@ -36,13 +36,26 @@ describe("reports", () => {
     for (const line of ["- Direct exchanges: 1", "- Headroom exchanges: 1", "- Paired exchanges: 1", "- Only direct: 0", "- Only headroom: 0", "- Request bytes: direct"]) {
       expect(markdown).toContain(line);
     }
-    expect(markdown).toContain("| Seq | Route | Status | Body Bytes | Body SHA | Header Delta | JSON Delta | Tokens |");
+    expect(markdown).toContain("| Seq | Route | Status | Body Bytes | Body SHA | Header Delta | JSON Delta | Tokens, First Byte |");
     const row = markdown.split("\n").find((line) => line.startsWith("| 1 -> 1 |")) as string;
     expect(row).toContain("`POST api.anthropic.com/v1/messages?beta=true` -> `POST 127.0.0.1:8787/v1/messages?beta=true`");
     expect(row).toContain("200 -> 200");
     expect(row).toMatch(/\| \d+ -> \d+ \(\+\d+\) \| changed \|/);
     expect(row).toMatch(new RegExp(`tools=0->2 \\(\\+${r.paired[0]?.anthropic.headroom.tools_bytes} bytes\\) \\+\`Read\`, \`Bash\` \\|`));
-    expect(row).toContain("in 1110 -> 1110 (+0); out 20 -> 20");
+    expect(row).toContain("in 1110 -> 1110 (+0); out 20 -> 20; first byte 320 -> 320 ms");
+  });
+
+  it("Markdown: latency per lane (median first byte and total ms) and per pair", async () => {
+    const dir = tempDir();
+    const slow = { timings: { response_headers_ms: 400, first_byte_ms: 450.4, end_ms: 2000 } };
+    const direct = writeJsonl(dir, "direct.jsonl", [v1Record(1, { a: 1 }), v1Record(2, { a: 2 })]);
+    const headroom = writeJsonl(dir, "headroom.jsonl", [v1Record(1, { a: 1 }, slow), v1Record(2, { a: 2 }, { timings: null })]);
+    const { markdown, report: r } = await networkDiffToStrings({ direct, headroom, pairBy: "path" });
+    expect(markdown).toMatch(/^\| direct \| 2 \|.*\| 320 \| 1500 \|$/m);
+    expect(markdown).toMatch(/^\| headroom \| 2 \|.*\| 450 \| 2000 \|$/m);
+    expect(markdown).toContain("first byte 320 -> 450 ms");
+    expect(markdown).toContain("first byte 320 -> - ms");
+    expect(r.summary.headroom.first_byte_ms_median).toBe(450.4);
   });
 
   it("Markdown: escapes | and newlines from keys, caps long lists and gives the full lists in <details>", async () => {
