@@ -15,7 +15,7 @@ import path from "node:path";
 import { execa } from "execa";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { buildReports, reportSection, type Reports } from "../lanes/reports.js";
+import { buildReports, proxyChanges, reportSection, type Reports } from "../lanes/reports.js";
 import { freePort } from "../lanes/processes.js";
 import { REPO_ROOT, repoPath } from "../lanes/repo.js";
 
@@ -179,7 +179,9 @@ async function main(): Promise<number> {
   process.stdout.write(`\nheadroom-proxy ${argv["real-headroom"] ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
   if (result.report) {
-    process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n\n`);
+    process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n`);
+    for (const line of proxyChanges(result.report.proxyJson)) process.stdout.write(`  ${line}\n`);
+    process.stdout.write("\n");
     process.stdout.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
   }
   return result.ok ? 0 : 1;

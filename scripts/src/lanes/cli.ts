@@ -11,7 +11,7 @@ import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { DEMO_PROJECT, REPO_ROOT } from "./repo.js";
-import { reportSection } from "./reports.js";
+import { proxyChanges, reportSection } from "./reports.js";
 import { runLocalLanes, UsageError, type ApiChoice, type ProxyChoice, type RunResult } from "./run-local-lanes.js";
 
 /** Exit codes: 0 both lanes ran and the report was written; 1 a lane's client failed; 2 bad usage/setup. */
@@ -79,7 +79,9 @@ function printOutcome(result: RunResult): void {
   out.write(`\nCaptures:\n  ${result.captures.direct}\n  ${result.captures.headroomClient}\n  ${result.captures.headroomUpstream}\n`);
   if (result.report) {
     out.write(`Report: ${result.report.markdown}\n        ${result.report.json}\n`);
-    out.write(`What the proxy changed (headroom-client lane -> headroom-upstream lane): ${result.report.proxyMarkdown}\n\n`);
+    out.write(`What the proxy changed (headroom-client lane -> headroom-upstream lane): ${result.report.proxyMarkdown}\n`);
+    for (const line of proxyChanges(result.report.proxyJson)) out.write(`  ${line}\n`);
+    out.write("\n");
     out.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
   }
   if (!result.ok) out.write(`\nA lane failed; logs are in ${result.runDir}/logs\n`);

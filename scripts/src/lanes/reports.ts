@@ -3,6 +3,7 @@
  *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy)
  *   proxy-report.md / proxy-report.json  headroom-client lane vs headroom-upstream lane (what the proxy changed)
  */
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { ANALYZER_CLI } from "./repo.js";
@@ -49,4 +50,41 @@ export function reportSection(markdown: string, heading: string): string {
   const rest = markdown.slice(start);
   const next = rest.slice(1).search(/^## /m);
   return (next < 0 ? rest : rest.slice(0, next + 1)).trim();
+}
+
+interface ProxyPair {
+  route: string;
+  headroom_sequence: number | null;
+  request_body_size: { direct: number | null; headroom: number | null; delta: number | null };
+  headers: { only_direct: string[]; only_headroom: string[]; changed: string[] };
+  json: { only_direct: string[]; only_headroom: string[]; changed: string[] };
+  anthropic: {
+    direct: { tools_count: number };
+    headroom: { tools_count: number };
+    tools_added: string[];
+    tools_removed: string[];
+    tools_reordered?: boolean;
+  };
+}
+
+/** One line per paired request of the proxy report: what the proxy did to it, for the terminal. */
+export function proxyChanges(proxyJson: string): string[] {
+  const report = JSON.parse(readFileSync(proxyJson, "utf8")) as { paired: ProxyPair[] };
+  return report.paired.map((pair) => {
+    const { direct, headroom, delta } = pair.request_body_size;
+    const a = pair.anthropic;
+    const toolNames = [
+      ...a.tools_added.map((name) => `+${name}`),
+      ...a.tools_removed.map((name) => `-${name}`),
+      a.tools_reordered ? "reordered" : "",
+    ].filter(Boolean);
+    const headers = [...pair.headers.only_headroom.map((h) => `+${h}`), ...pair.headers.only_direct.map((h) => `-${h}`)];
+    const parts = [
+      `body ${direct} -> ${headroom} bytes${delta === null ? "" : ` (${delta >= 0 ? "+" : ""}${delta})`}`,
+      `tools ${a.direct.tools_count} -> ${a.headroom.tools_count}${toolNames.length ? ` (${toolNames.join(", ")})` : ""}`,
+      `headers ${headers.length ? headers.join(", ") : "same names"}${pair.headers.changed.length ? `, ${pair.headers.changed.length} changed` : ""}`,
+      `JSON paths +${pair.json.only_headroom.length} -${pair.json.only_direct.length} ~${pair.json.changed.length}`,
+    ];
+    return `#${pair.headroom_sequence ?? "?"} ${pair.route}: ${parts.join("; ")}`;
+  });
 }
