@@ -176,9 +176,10 @@ export async function main(argv: string[]): Promise<void> {
           .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
           .option("json-output", { type: "string", describe: "Also write the JSON report here (parent folders are created)" })
           .option("pair-by", {
-            choices: ["path", "route"] as const,
+            choices: ["path", "route", "model"] as const,
             default: "path" as PairBy,
-            describe: "Pairing key: path = method + path with query; route = method + host + path with query",
+            describe:
+              "Pairing key: path = method + path with query; route = method + host + path with query; model = path + the request's model (keeps side requests to other models from shifting the main turns)",
           })
           .option("direct-label", { type: "string", default: "direct", describe: "What the report calls the --direct side (JSON keys stay direct/headroom)" })
           .option("headroom-label", { type: "string", default: "headroom", describe: "What the report calls the --headroom side" })

@@ -3,11 +3,16 @@
  *
  * Why a key plus capture order: both lanes run the same session, so the n-th `POST /v1/messages`
  * of one lane corresponds to the n-th of the other. The key is method + path-with-query (default;
- * hosts differ when one lane goes through a proxy) or method + host + path-with-query (`route`).
+ * hosts differ when one lane goes through a proxy), method + host + path-with-query (`route`), or
+ * method + path-with-query + the request's model (`model`): Claude Code interleaves small side
+ * requests (another model) with its main turns on the same path, and their order can differ between
+ * lanes; keyed by model, main turns pair with main turns.
  */
 import type { Exchange } from "./exchange.js";
 
-export type PairBy = "path" | "route";
+export type PairBy = "path" | "route" | "model";
+
+export const PAIR_BY_CHOICES: readonly PairBy[] = ["path", "route", "model"];
 
 export interface Pair {
   direct: Exchange;
@@ -24,7 +29,9 @@ export interface Pairing {
 
 /** The key two exchanges must share to be paired. */
 export function pairKey(exchange: Exchange, pairBy: PairBy): string {
-  return pairBy === "route" ? exchange.route : `${exchange.method} ${exchange.path}`;
+  if (pairBy === "route") return exchange.route;
+  const key = `${exchange.method} ${exchange.path}`;
+  return pairBy === "model" ? `${key} model=${exchange.anthropic.model ?? "-"}` : key;
 }
 
 /** Pair two lanes' exchanges (each already in capture order). */

@@ -40,6 +40,19 @@ describe("pairing", () => {
     expect(pairExchanges(direct, sameHost, "route").pairs.map((p) => p.direct.sequence)).toEqual([1]);
   });
 
+  it("by model: a side request to another model, in a different place in each lane, does not shift the main turns", () => {
+    const context = createContext();
+    const main = (seq: number, turn: number, extra = {}) => exchange(context, seq, { model: "claude-opus", messages: [{ role: "user", content: `turn ${turn}` }] }, extra);
+    const side = (seq: number, extra = {}) => exchange(context, seq, { model: "claude-haiku", messages: [{ role: "user", content: "title?" }] }, extra);
+    const d = [main(1, 1), side(2), main(3, 2)];
+    const h = [main(1, 1, PROXY), main(2, 2, PROXY), side(3, PROXY)];
+    const byPath = pairExchanges(d, h, "path");
+    expect(byPath.pairs.map((p) => [p.direct.sequence, p.headroom.sequence])).toEqual([[1, 1], [2, 2], [3, 3]]);
+    const byModel = pairExchanges(d, h, "model");
+    expect(byModel.pairs.map((p) => [p.direct.sequence, p.headroom.sequence])).toEqual([[1, 1], [2, 3], [3, 2]]);
+    expect(byModel.pairs.every((p) => p.direct.anthropic.model === p.headroom.anthropic.model)).toBe(true);
+  });
+
   it("treats a query difference as a different key", () => {
     const other = [exchange(context, 1, {}, { url: "https://api.anthropic.com/v1/messages" })];
     expect(pairExchanges(direct, other, "path").pairs).toEqual([]);
