@@ -13,6 +13,7 @@ import { hideBin } from "yargs/helpers";
 import { EXIT, InputError, UsageError } from "./errors.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
+import { loadPrices } from "./prices.js";
 import type { PairBy } from "./pair.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
@@ -109,6 +110,7 @@ interface DiffArgs {
   "pair-by": PairBy;
   "direct-label": string;
   "headroom-label": string;
+  prices?: string;
   quiet: boolean;
 }
 
@@ -118,6 +120,7 @@ function oneLine(label: string, fallback: string): string {
 }
 
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
+  const prices = args.prices ? loadPrices(args.prices) : undefined;
   const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
@@ -129,6 +132,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       headroom: args.headroom,
       pairBy: args["pair-by"],
       labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
+      prices,
       onBytes: (bytes) => progress.advance(bytes),
       onWarning: (message) => {
         progress.clear();
@@ -183,6 +187,10 @@ export async function main(argv: string[]): Promise<void> {
           })
           .option("direct-label", { type: "string", default: "direct", describe: "What the report calls the --direct side (JSON keys stay direct/headroom)" })
           .option("headroom-label", { type: "string", default: "headroom", describe: "What the report calls the --headroom side" })
+          .option("prices", {
+            type: "string",
+            describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
+          })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
           .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")
           .example(

@@ -17,6 +17,7 @@ import { pairExchanges, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
+import type { PriceTable } from "./prices.js";
 import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
 export { readLane, type ReadOptions } from "./read-lane.js";
@@ -78,6 +79,7 @@ export interface NetworkDiffOptions extends ReadOptions {
   pairBy: PairBy;
   generatedAt?: Date;
   labels?: Labels;
+  prices?: PriceTable;
 }
 
 /** Where rendered pieces go; a sink may return a promise to apply backpressure. */
@@ -105,6 +107,7 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     pairBy: options.pairBy,
     generatedAt: options.generatedAt,
     labels: options.labels,
+    prices: options.prices,
   });
   const markdown = new MarkdownRenderer(head);
   const json = new JsonRenderer(head);

@@ -203,6 +203,27 @@ function pairRow(pair: PairDiff, labels: Labels): string[] {
   ];
 }
 
+function usd(value: number): string {
+  return `$${value.toFixed(value !== 0 && Math.abs(value) < 1 ? 4 : 2)}`;
+}
+
+/** The estimated cost line(s), when the report was given prices. */
+function costLines(report: ReportHead): string[] {
+  const cost = report.summary.cost;
+  if (!cost) return [];
+  const { direct: d, headroom: h } = report.labels;
+  const { paired } = cost;
+  const change = paired.direct.usd > 0 ? ` (${signed(Number(((paired.usd_delta / paired.direct.usd) * 100).toFixed(1)))}%)` : "";
+  const lines = [
+    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${usd(cost.direct.usd)}, ${h} ${usd(cost.headroom.usd)}; over the paired exchanges ${d} ${usd(paired.direct.usd)}, ${h} ${usd(paired.headroom.usd)}, ${paired.usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(paired.usd_delta))}${change}`,
+  ];
+  const unpriced = [...new Set([...cost.direct.unpriced_models, ...cost.headroom.unpriced_models])];
+  if (unpriced.length) {
+    lines.push(`- Not priced (no entry for their model): ${cost.direct.unpriced_exchanges} ${d} and ${cost.headroom.unpriced_exchanges} ${h} exchanges — ${unpriced.map(code).join(", ")}`);
+  }
+  return lines;
+}
+
 /** `direct` -> `Direct`, for headings and sentence starts. */
 function capitalized(label: string): string {
   return label.charAt(0).toUpperCase() + label.slice(1);
@@ -229,6 +250,7 @@ function headText(report: ReportHead): string {
     `- Only ${h}: ${summary.only_headroom}`,
     `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
     `- Paired tokens: ${pairedTokensLine(d, summary.paired_tokens.direct)}; ${pairedTokensLine(h, summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
+    ...costLines(report),
     "",
     "### Tokens, cache and latency per lane",
     "",

@@ -6,6 +6,7 @@
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
 import type { PairBy, Pairing } from "./pair.js";
+import { costOf, type Cost, type PriceTable } from "./prices.js";
 
 export interface TokenTotals {
   input_tokens: number;
@@ -78,6 +79,13 @@ export interface Report {
     only_headroom: number;
     /** Token totals over paired exchanges only, so the two sides cover the same requests. */
     paired_tokens: { direct: TokenTotals; headroom: TokenTotals; prompt_tokens_delta: number };
+    /** Present with --prices: USD per lane and over the paired exchanges (same requests on both sides). */
+    cost?: {
+      prices_file: string;
+      direct: Cost;
+      headroom: Cost;
+      paired: { direct: Cost; headroom: Cost; usd_delta: number };
+    };
   };
   warnings: string[];
 }
@@ -137,6 +145,17 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
   };
 }
 
+function laneCosts(prices: PriceTable, direct: Lane, headroom: Lane, pairing: Pairing) {
+  const pairedDirect = costOf(pairing.pairs.map((pair) => pair.direct), prices);
+  const pairedHeadroom = costOf(pairing.pairs.map((pair) => pair.headroom), prices);
+  return {
+    prices_file: prices.file,
+    direct: costOf(direct.exchanges, prices),
+    headroom: costOf(headroom.exchanges, prices),
+    paired: { direct: pairedDirect, headroom: pairedHeadroom, usd_delta: pairedHeadroom.usd - pairedDirect.usd },
+  };
+}
+
 /** Everything in the report except the per-pair rows, which are rendered one by one as they are compared. */
 export type ReportHead = Omit<Report, "paired">;
 
@@ -148,6 +167,7 @@ export function buildReportHead(options: {
   pairBy: PairBy;
   generatedAt?: Date;
   labels?: Labels;
+  prices?: PriceTable;
 }): ReportHead {
   const { direct, headroom, pairing, pairBy } = options;
   const directTokens = tokenTotals(pairing.pairs.map((pair) => pair.direct));
@@ -175,6 +195,7 @@ export function buildReportHead(options: {
         headroom: headroomTokens,
         prompt_tokens_delta: headroomTokens.prompt_tokens - directTokens.prompt_tokens,
       },
+      ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),
     },
     warnings: [...direct.warnings, ...headroom.warnings],
   };
