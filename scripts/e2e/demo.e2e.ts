@@ -3,7 +3,7 @@
  * Anthropic API and the stand-in proxy, then the report. What `make demo` runs, checked the way a user would.
  */
 import { execa } from "execa";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
@@ -153,23 +153,28 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
 });
 
 describe("the runner stops everything it started", () => {
-  const runner = (work: string, env: Record<string, string>) =>
-    execa(RUNNER[0], [...RUNNER.slice(1), "--captures", path.join(work, "captures"), "--run-dir", path.join(work, "run"), "--no-report"], {
+  const runner = (work: string, env: Record<string, string>, extra: string[] = ["--no-report"]) =>
+    execa(RUNNER[0], [...RUNNER.slice(1), "--captures", path.join(work, "captures"), "--run-dir", path.join(work, "run"), ...extra], {
       cwd: REPO_ROOT,
       env: { ANTHROPIC_API_KEY: CANARY_KEY, ...env },
       reject: false,
       timeout: 300_000,
     });
 
-  test("when a lane's client fails: exit 1, the failure shown, nothing left running", async () => {
+  test("when a lane's client fails: exit 1, its error and the logs folder shown, no half report, nothing left running", async () => {
     const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-fail-"));
-    const result = await runner(work, { CLAUDE_COMMAND: "echo lane-client-broke >&2; exit 3" });
+    const result = await runner(work, { CLAUDE_COMMAND: "echo lane-client-broke >&2; exit 3" }, []);
     expect(result.exitCode).toBe(1);
     expect(String(result.stdout)).toContain("lane-client-broke");
+    expect(String(result.stdout)).toContain(`A lane failed; logs are in ${path.join(work, "run")}/logs`);
+    expect(existsSync(path.join(work, "captures", "report.md"))).toBe(false);
     expect(processesMentioning(work)).toEqual([]);
   });
 
-  test("on Ctrl-C (SIGINT) while a lane runs: every process stopped", async () => {
+  test.each([
+    ["Ctrl-C", "SIGINT", 130],
+    ["a closed terminal", "SIGHUP", 129],
+  ] as const)("on %s (%s) while a lane runs: every process stopped", async (_what, signal, code) => {
     const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-int-"));
     const child = runner(work, { CLAUDE_COMMAND: "sleep 120" });
     let seen = "";
@@ -179,9 +184,9 @@ describe("the runner stops everything it started", () => {
         if (seen.includes("claude (direct): running")) resolve();
       });
     });
-    child.kill("SIGINT");
+    child.kill(signal);
     const result = await child;
-    expect(result.exitCode === 130 || result.signal === "SIGINT", `exit ${result.exitCode} ${result.signal}`).toBe(true);
+    expect(result.exitCode, `exit ${result.exitCode} ${result.signal}`).toBe(code);
     expect(processesMentioning(work)).toEqual([]);
   });
 });

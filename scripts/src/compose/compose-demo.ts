@@ -15,6 +15,7 @@ import path from "node:path";
 import { execa } from "execa";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { archivePreviousRun } from "../lanes/captures.js";
 import { buildReports, proxyChanges, reportSection, type Reports } from "../lanes/reports.js";
 import { freePort } from "../lanes/processes.js";
 import { REPO_ROOT, repoPath } from "../lanes/repo.js";
@@ -72,6 +73,8 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
   for (const name of ["MITM_DIRECT_PORT", "MITM_HEADROOM_CLIENT_PORT", "HEADROOM_PORT"]) env[name] ||= String(await freePort());
   mkdirSync(options.capturesDir, { recursive: true, mode: 0o700 });
   chmodSync(options.capturesDir, 0o700);
+  const moved = archivePreviousRun(options.capturesDir);
+  if (moved) options.log(`earlier captures moved to ${moved}`);
   env.CAPTURES_DIR = options.capturesDir;
 
   const compose = (args: string[], extra: { timeout?: number } = {}) =>
@@ -107,7 +110,8 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
     }
   }
   const ok = lanes.length === 2 && lanes.every((lane) => lane.exitCode === 0);
-  const report = await buildReports(options.capturesDir);
+  // A failed lane leaves partial captures: its output, not a half report, is what the user needs to see.
+  const report = ok ? await buildReports(options.capturesDir) : undefined;
   return { ok, lanes, report, proxyHealthy };
 }
 
@@ -156,8 +160,9 @@ async function main(): Promise<number> {
     .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage.")
     .strict()
     .fail((message, error) => {
-      if (error) throw error;
-      process.stderr.write(`compose-demo: ${message.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
+      // Only parsing and validation reach here (no command handlers): all of it is bad usage.
+      const text = message ?? error?.message ?? "invalid command line";
+      process.stderr.write(`compose-demo: ${text.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
       process.exit(2);
     })
     .help()

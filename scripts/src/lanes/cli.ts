@@ -25,7 +25,7 @@ async function main(): Promise<number> {
     .option("project", { type: "string", describe: "folder Claude Code works in (copied fresh for each lane); default: the demo project with --api mock, the current folder otherwise" })
     .option("run-dir", { type: "string", describe: "folder for logs, CAs and the throwaway HOME (default: a temp folder, removed after a successful run)" })
     .option("keep-run-dir", { type: "boolean", default: false, describe: "keep the temp run folder (logs) after success" })
-    .option("append", { type: "boolean", default: false, describe: "append to existing captures instead of starting them afresh" })
+    .option("append", { type: "boolean", default: false, describe: "append to existing captures instead of moving them to captures/previous/<time>/" })
     .option("report", { type: "boolean", default: true, describe: "build report.md / report.json with headroom-analyze (--no-report to skip)" })
     .option("timeout", { type: "number", default: 300, describe: "seconds each Claude Code run may take" })
     .epilog(
@@ -35,10 +35,15 @@ async function main(): Promise<number> {
         "Exit codes: 0 success; 1 a lane's Claude Code run failed; 2 bad usage or setup.",
       ].join("\n"),
     )
+    .check((args) => {
+      const ok = Number.isFinite(args.timeout) && args.timeout > 0;
+      return ok || `--timeout must be a positive number of seconds, got ${String(args.timeout)}`;
+    })
     .strict()
     .fail((message, error) => {
-      if (error) throw error;
-      process.stderr.write(`run-lanes: ${message.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
+      // Only parsing and validation reach here (no command handlers): all of it is bad usage.
+      const text = message ?? error?.message ?? "invalid command line";
+      process.stderr.write(`run-lanes: ${text.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
       process.exit(2);
     })
     .help()

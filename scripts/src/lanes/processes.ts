@@ -84,6 +84,11 @@ export class ProcessGroup {
     };
   }
 
+  /** True once stopAll() began: nothing new starts after that. */
+  get isStopping(): boolean {
+    return this.stopping;
+  }
+
   pids(): number[] {
     return [...this.running.values()].map((c) => c.pid).filter((p): p is number => p !== undefined);
   }

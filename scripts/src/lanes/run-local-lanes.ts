@@ -22,6 +22,7 @@ import {
   type MitmService,
   type ServiceName,
 } from "./lane-description.js";
+import { archivePreviousRun } from "./captures.js";
 import { freePort, ProcessGroup } from "./processes.js";
 import { buildReports, type Reports } from "./reports.js";
 import {
@@ -80,6 +81,8 @@ const READY_MS = 60_000;
 const LISTENING = /"event":"listening".*"url":"([^"]+)"/;
 const MITM_LISTENING = /listening at (?:http:\/\/)?\[?([0-9a-f.:]+)\]?:(\d+)/i;
 
+const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 /** Variables every child gets from the caller's environment; everything else is set deliberately. */
 const PASSED_THROUGH = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM"];
 
@@ -90,6 +93,9 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   const mitmdump = options.env.MITMDUMP || VENV_MITMDUMP;
   if (!existsSync(mitmdump)) throw new UsageError(`mitmdump not found at ${mitmdump}: run \`make venv\` (or set MITMDUMP)`);
   if (!existsSync(options.project)) throw new UsageError(`the project folder ${options.project} does not exist`);
+  if (options.proxy === "headroom" && !onPath(headroomCommand(options.env), options.env.PATH)) {
+    throw new UsageError(`the Headroom proxy (${headroomCommand(options.env)}) is not installed: run \`make headroom-venv\` or set HEADROOM_COMMAND`);
+  }
   const description = readLaneDescription();
   const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
   const dirs = prepareRunDir(runDir, options.capturesDir);
@@ -98,7 +104,10 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
     headroomClient: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomClient),
     headroomUpstream: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomUpstream),
   };
-  if (!options.append) for (const file of Object.values(captures)) rmSync(file, { force: true });
+  if (!options.append) {
+    const moved = archivePreviousRun(options.capturesDir);
+    if (moved) options.log(`earlier captures moved to ${moved}`);
+  }
 
 
   const base = baseEnvironment(options.env);
@@ -109,12 +118,12 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
     certsDir: dirs.certs,
     addonsDir: path.dirname(CAPTURE_ADDON),
   };
+  // Ctrl-C, kill, and a closed terminal all stop every lane process (SIGKILL of the runner cannot be caught).
   const stopOnSignal = (signal: NodeJS.Signals) => {
     options.log(`${signal}: stopping every lane process`);
-    void group.stopAll().then(() => process.exit(signal === "SIGINT" ? 130 : 143));
+    void group.stopAll().then(() => process.exit(128 + (os.constants.signals[signal] ?? 15)));
   };
-  process.once("SIGINT", stopOnSignal);
-  process.once("SIGTERM", stopOnSignal);
+  for (const signal of STOP_SIGNALS) process.once(signal, stopOnSignal);
 
   let mockDigestLog: string | undefined;
   const clients: LaneClientResult[] = [];
@@ -177,6 +186,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
     // 4. Claude Code in each lane, one after the other, each from the same fresh project copy and HOME.
     for (const lane of ["direct", "headroom"] as const) {
+      if (group.isStopping) break;
       const service: ServiceName = lane === "direct" ? "claude-direct" : "claude-headroom";
       resetDir(dirs.project, options.project);
       resetDir(dirs.home);
@@ -201,13 +211,13 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
     }
   } finally {
     await group.stopAll();
-    process.removeListener("SIGINT", stopOnSignal);
-    process.removeListener("SIGTERM", stopOnSignal);
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, stopOnSignal);
   }
 
   const ok = clients.length === 2 && clients.every((c) => c.exitCode === 0);
   const result: RunResult = { ok, clients, captures, mockDigestLog, runDir };
-  if (options.report) result.report = await buildReports(options.capturesDir);
+  // A failed lane leaves partial captures: its output, not a half report, is what the user needs to see.
+  if (ok && options.report) result.report = await buildReports(options.capturesDir);
   if (ok && !options.keepRunDir && !options.runDir) rmSync(runDir, { recursive: true, force: true });
   return result;
 }
@@ -291,6 +301,12 @@ async function startProxy(
   });
   places.serviceUrls["headroom-proxy"] = `http://127.0.0.1:${port}`;
   options.log(`headroom-proxy: real Headroom (${command}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
+}
+
+/** Is `command` an existing file, or a name found on PATH? */
+function onPath(command: string, pathVariable: string | undefined): boolean {
+  if (command.includes("/")) return existsSync(command);
+  return (pathVariable ?? "").split(":").some((dir) => dir !== "" && existsSync(path.join(dir, command)));
 }
 
 /** HEADROOM_COMMAND, else the one `make headroom-venv` installed, else `headroom` on PATH. */
