@@ -11,7 +11,7 @@ PYTHON ?= python3
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
-	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package.json package-lock.json analyzer/package.json scripts/package.json
 	npm ci --no-audit --no-fund
@@ -87,19 +87,23 @@ endif
 docker-prepare: node ## Docker engine + Compose plugin + local images on a machine without a registry (Debian, root)
 	node --import tsx scripts/src/prepare-docker.ts --extra-ca $${EXTRA_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 
-up: ## Start the capture lanes and the Headroom proxy (needs ANTHROPIC_API_KEY unless OFFLINE=1)
+up: node ## Start the capture lanes and the proxy (earlier captures move to captures/previous/<time>/)
 	mkdir -p $(CAPTURES)
+	node --import tsx scripts/src/lanes/captures.ts archive $(CAPTURES)
 	$(COMPOSE) up --build -d --wait mitm-direct mitm-headroom-upstream headroom-proxy mitm-headroom-client
 
-run-direct: ## Claude Code in the direct lane (CLAUDE_PROMPT / CLAUDE_COMMAND / CLAUDE_DIRECT_ARGS)
+run-direct: ## Claude Code in the direct lane (ANTHROPIC_API_KEY unless OFFLINE=1; CLAUDE_PROMPT / CLAUDE_COMMAND / CLAUDE_DIRECT_ARGS)
 	$(COMPOSE) --profile run run --rm claude-direct
 
-run-headroom: ## Claude Code in the headroom lane (CLAUDE_PROMPT / CLAUDE_COMMAND / CLAUDE_HEADROOM_ARGS)
+run-headroom: ## Claude Code in the headroom lane (ANTHROPIC_API_KEY unless OFFLINE=1; CLAUDE_PROMPT / CLAUDE_COMMAND / CLAUDE_HEADROOM_ARGS)
 	$(COMPOSE) --profile run run --rm claude-headroom
 
-report: build ## Report from the Compose captures: captures/report.md and report.json
+report: build ## Reports from the Compose captures: report.md/.json and proxy-report.md/.json in docker/differential-network-capture/captures
 	node analyzer/dist/cli.js network-diff --direct $(CAPTURES)/direct.jsonl --headroom $(CAPTURES)/headroom-client.jsonl \
 	  --output $(CAPTURES)/report.md --json-output $(CAPTURES)/report.json
+	node analyzer/dist/cli.js network-diff --direct $(CAPTURES)/headroom-client.jsonl --headroom $(CAPTURES)/headroom-upstream.jsonl \
+	  --direct-label "proxy input (headroom-client)" --headroom-label "proxy output (headroom-upstream)" \
+	  --output $(CAPTURES)/proxy-report.md --json-output $(CAPTURES)/proxy-report.json
 
 down: ## Stop the harness and remove its containers and CA volumes
 	$(COMPOSE) --profile run down -v --remove-orphans
