@@ -6,7 +6,7 @@
  * failure, never a stack trace.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, open, type FileHandle } from "node:fs/promises";
+import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -26,11 +26,12 @@ const EPILOG = `Input: JSONL, one record per exchange — schema v1 (schema/capt
 Secrets: header values whose name contains authorization, api-key, apikey, token, secret or cookie, and URL query values whose key contains key, token, secret, signature or code, are redacted before anything is compared or written.
 
 Exit codes:
-  0   success (a cut-short last line is only a warning)
+  0   success (a record cut short — an interrupted capture — is skipped with a warning)
   1   a report could not be written, or an unexpected failure
   2   bad input: a missing or unreadable file; a line that is not JSON, or a record
       without method or url (both named as file:line)
-  64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by)`;
+  64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by,
+      a report path that is an input or the other report)`;
 
 function warn(message: string): void {
   process.stderr.write(`${NAME}: warning: ${message}\n`);
@@ -62,7 +63,7 @@ class ReportFile {
     try {
       if (!this.handle) {
         const target = resolve(this.path);
-        await mkdir(dirname(target), { recursive: true });
+        await makeFolders(dirname(target));
         this.handle = await open(target, "w");
       }
       if (this.pendingLength > 0) await this.handle.write(this.pending.join(""));
@@ -114,12 +115,47 @@ interface DiffArgs {
   quiet: boolean;
 }
 
+/**
+ * Create a folder and its missing parents, one level at a time. Not `mkdir(..., { recursive: true })`: on Node 20
+ * that never returns for some impossible paths (e.g. under /proc), where a plain mkdir fails at once.
+ */
+async function makeFolders(folder: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = folder; !(await isPresent(current)); current = dirname(current)) {
+    missing.unshift(current);
+    if (dirname(current) === current) break;
+  }
+  for (const level of missing) {
+    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== "EEXIST") throw error;
+    });
+  }
+}
+
+async function isPresent(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** A label fit for headings and table cells: one line, trimmed; the default when nothing is left. */
 function oneLine(label: string, fallback: string): string {
   return label.replace(/\s+/g, " ").trim() || fallback;
 }
 
+/** A report must not overwrite an input, nor the other report. */
+function checkOutputs(args: DiffArgs): void {
+  const outputs = [args.output, args["json-output"]].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
+  const inputs = [args.direct, args.headroom].map((file) => resolve(file));
+  for (const output of outputs) {
+    if (inputs.includes(output)) throw new UsageError(`${output} is an input capture; write the report elsewhere`);
+  }
+  if (outputs.length === 2 && outputs[0] === outputs[1]) throw new UsageError("--output and --json-output name the same file");
+}
+
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
+  checkOutputs(args);
   const prices = args.prices ? loadPrices(args.prices) : undefined;
   const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
   const progress = createProgress(total, process.stderr, !args.quiet);

@@ -116,16 +116,23 @@ function parseProblem(error: unknown, text: string): { message: string; atEnd: b
 
 /**
  * Yield every record of a JSONL capture. Blank lines are skipped. A line that is not JSON, or not
- * a JSON object, is an InputError naming file:line — unless it is the last line and was cut short
- * (it starts like a record, and has no final newline or its JSON simply stops), which is reported
- * through onWarning.
+ * a JSON object, is an InputError naming file:line — unless it is a record cut short (it starts like
+ * a record, and has no final newline or its JSON simply stops): as the last line, a capture
+ * interrupted mid-write; further on, one interrupted and then resumed. Those are reported through
+ * onWarning and skipped.
  */
 export async function* loadRecords(file: string, options: LoadOptions = {}): AsyncGenerator<RawRecord> {
   let failed: { line: number; message: string; cutShort: boolean } | null = null;
   for await (const { line, text, terminated } of readLines(file, options.onBytes)) {
     const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     if (body.trim() === "") continue;
-    if (failed) throw new InputError(`${file}:${failed.line}: ${failed.message}`);
+    if (failed) {
+      // A record cut short and followed by more records: the capture was interrupted and then resumed (the addon
+      // starts a fresh line when it continues a file). Anything else in the middle of a file is an error.
+      if (!failed.cutShort) throw new InputError(`${file}:${failed.line}: ${failed.message}`);
+      options.onWarning?.(`${file}:${failed.line}: a record is cut short (capture interrupted, then resumed?); ignored it`);
+      failed = null;
+    }
     let value: unknown;
     try {
       value = JSON.parse(body);

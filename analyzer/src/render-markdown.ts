@@ -65,14 +65,14 @@ function promptTokens(usage: Usage | null): number | null {
   return (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + (usage.cache_read_input_tokens ?? 0);
 }
 
-/** `in 1200 -> 900 (-300); out 50 -> 45`, where "in" counts cache reads and writes too. */
+/** `prompt 1200 -> 900 (-300); out 50 -> 45`, where "prompt" is input + cache reads + cache writes. */
 export function tokensCell(pair: PairDiff): string {
   const { direct, headroom } = pair.usage;
   if (!direct && !headroom) return "-";
   const dIn = promptTokens(direct);
   const hIn = promptTokens(headroom);
   const inDelta = dIn !== null && hIn !== null ? ` (${signed(hIn - dIn)})` : "";
-  const tokens = `in ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
+  const tokens = `prompt ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
   const dFirst = pair.timings.direct?.first_byte_ms ?? null;
   const hFirst = pair.timings.headroom?.first_byte_ms ?? null;
   return dFirst === null && hFirst === null ? tokens : `${tokens}; first byte ${milliseconds(dFirst)} -> ${milliseconds(hFirst)} ms`;

@@ -116,6 +116,11 @@ function median(values: number[]): number | null {
   return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
+/** Milliseconds to 0.1 ms: the capture's own resolution, without float noise (243.35000000000002). */
+function tenth(value: number | null): number | null {
+  return value === null ? null : Math.round(value * 10) / 10;
+}
+
 export function summarizeLane(file: string, exchanges: readonly Exchange[]): LaneSummary {
   const statuses: Record<string, number> = {};
   let requestBytes = 0;
@@ -139,8 +144,8 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
     response_bytes: responseBytes,
     statuses,
     tokens: tokenTotals(exchanges),
-    end_ms_median: median(ends),
-    first_byte_ms_median: median(firstBytes),
+    end_ms_median: tenth(median(ends)),
+    first_byte_ms_median: tenth(median(firstBytes)),
     errors,
   };
 }

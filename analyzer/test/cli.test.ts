@@ -144,6 +144,26 @@ describe("bad input: one line on stderr, documented exit code, never a stack tra
     expect(expectOneLineError(result)).toContain(`${file}: cannot read file (permission denied)`);
   });
 
+  it("a report folder that cannot be made fails at once (exit 1, one line), even under /proc", () => {
+    const direct = writeJsonl(tempDir(), "d.jsonl", [v1Record(1, {})]);
+    const result = runCli(["--direct", direct, "--headroom", direct, "-o", "/proc/no-such-dir/report.md"]);
+    expect(result.status).toBe(1);
+    expect(expectOneLineError(result)).toBe("headroom-analyze: error: cannot write Markdown report /proc/no-such-dir/report.md (ENOENT)");
+  });
+
+  it("refuses to write a report over an input capture or over the other report: exit 64, inputs untouched", () => {
+    const dir = tempDir();
+    const direct = writeJsonl(dir, "d.jsonl", [v1Record(1, {})]);
+    const before = readFileSync(direct, "utf8");
+    const overInput = runCli(["--direct", direct, "--headroom", direct, "-o", direct]);
+    expect(overInput.status).toBe(64);
+    expect(expectOneLineError(overInput)).toContain(`${direct} is an input capture`);
+    expect(readFileSync(direct, "utf8")).toBe(before);
+    const same = runCli(["--direct", direct, "--headroom", direct, "-o", join(dir, "r"), "--json-output", join(dir, "r")]);
+    expect(same.status).toBe(64);
+    expect(expectOneLineError(same)).toContain("--output and --json-output name the same file");
+  });
+
   it("a line that is not JSON: exit 2 naming file:line", () => {
     const bad = writeJsonl(tempDir(), "bad.jsonl", [v1Record(1, {}), "this is not json", v1Record(2, {})]);
     const result = runCli(["--direct", good(), "--headroom", bad]);

@@ -114,7 +114,7 @@ export interface CliResult {
 }
 
 export function runCli(args: string[], options: { cwd?: string } = {}): CliResult {
-  const run = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, encoding: "utf8", env: { ...process.env, FORCE_COLOR: "0" } });
+  const run = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? REPO, encoding: "utf8", timeout: 60_000, env: { ...process.env, FORCE_COLOR: "0" } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 

@@ -59,6 +59,23 @@ describe("load: streaming JSONL reader", () => {
     expect(warnings[0]).toContain(":2: last line is cut short");
   });
 
+  it("skips, with a warning, a record cut short in the middle: a capture interrupted and then resumed", async () => {
+    const dir = tempDir();
+    const full = JSON.stringify(v1Record(2, { model: "m" }));
+    const file = writeJsonl(dir, "resumed.jsonl", [v1Record(1, { model: "m" }), full.slice(0, 80), v1Record(3, { model: "m" })]);
+    const { records, warnings } = await collect(file);
+    expect(records.map((r) => r.record.sequence)).toEqual([1, 3]);
+    expect(warnings).toEqual([`${file}:2: a record is cut short (capture interrupted, then resumed?); ignored it`]);
+  });
+
+  it("still rejects a line in the middle that is not a record cut short (broken inside, or not a record)", async () => {
+    const dir = tempDir();
+    for (const line of ['{"a": 1, oops "b": 2}', "[1, 2"]) {
+      const file = writeJsonl(dir, "broken.jsonl", [{ a: 1 }, line, { c: 3 }]);
+      await expect(collect(file)).rejects.toThrow(`${file}:2: line is not valid JSON`);
+    }
+  });
+
   it("rejects a line that is not JSON in the middle, naming file:line and not quoting the line", async () => {
     const dir = tempDir();
     const file = writeJsonl(dir, "bad.jsonl", [{ a: 1 }, `not json ${CANARY.apiKey}`, { c: 3 }]);

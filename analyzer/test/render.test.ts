@@ -42,7 +42,7 @@ describe("reports", () => {
     expect(row).toContain("200 -> 200");
     expect(row).toMatch(/\| \d+ -> \d+ \(\+\d+\) \| changed \|/);
     expect(row).toMatch(new RegExp(`tools=0->2 \\(\\+${r.paired[0]?.anthropic.headroom.tools_bytes} bytes\\) \\+\`Read\`, \`Bash\` \\|`));
-    expect(row).toContain("in 1110 -> 1110 (+0); out 20 -> 20; first byte 320 -> 320 ms");
+    expect(row).toContain("prompt 1110 -> 1110 (+0); out 20 -> 20; first byte 320 -> 320 ms");
   });
 
   it("Markdown: latency per lane (median first byte and total ms) and per pair", async () => {
