@@ -161,6 +161,24 @@ describe("the runner stops everything it started", () => {
       timeout: 300_000,
     });
 
+  test("with a bearer token (ANTHROPIC_AUTH_TOKEN) instead of an API key: both lanes run, the token is nowhere", async () => {
+    const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-bearer-"));
+    const token = `bearer-canary-${process.pid}-DO-NOT-LEAK`;
+    const result = await execa(RUNNER[0], [...RUNNER.slice(1), "--captures", path.join(work, "captures"), "--run-dir", path.join(work, "run")], {
+      cwd: REPO_ROOT,
+      env: { ANTHROPIC_API_KEY: "", ANTHROPIC_AUTH_TOKEN: token },
+      reject: false,
+      timeout: 300_000,
+    });
+    expect(result.exitCode, String(result.stdout)).toBe(0);
+    const files = filesUnder(path.join(work, "captures"));
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const file of files) expect(readFileSync(file, "latin1").includes(token), file).toBe(false);
+    const [first] = readJsonl<CaptureRecord>(path.join(work, "captures", "direct.jsonl")).filter(isMessages);
+    const auth = Object.entries(first!.request_headers).find(([name]) => name.toLowerCase() === "authorization");
+    expect(auth?.[1]).toBe("<redacted>");
+  });
+
   test("when a lane's client fails: exit 1, its error and the logs folder shown, no half report, nothing left running", async () => {
     const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-fail-"));
     const result = await runner(work, { CLAUDE_COMMAND: "echo lane-client-broke >&2; exit 3" }, []);

@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     .epilog(
       [
         "Environment (as in Compose): CLAUDE_COMMAND, CLAUDE_PROMPT, CLAUDE_DIRECT_ARGS, CLAUDE_HEADROOM_ARGS,",
-        "CAPTURE_INCLUDE_HOSTS, HEADROOM_PROXY_TOKEN, ANTHROPIC_API_KEY; MITMDUMP (default .venv/bin/mitmdump).",
+        "CAPTURE_INCLUDE_HOSTS, HEADROOM_PROXY_TOKEN, ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN); MITMDUMP (default .venv/bin/mitmdump).",
         "Exit codes: 0 success; 1 a lane's Claude Code run failed; 2 bad usage or setup.",
       ].join("\n"),
     )

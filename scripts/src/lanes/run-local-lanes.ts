@@ -88,8 +88,12 @@ const PASSED_THROUGH = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM"];
 
 export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   // Everything that can be wrong with the set-up is checked before anything is started or removed.
-  const apiKey = options.env.ANTHROPIC_API_KEY || (options.api === "mock" ? "sk-ant-demo-offline-not-a-real-key" : "");
-  if (!apiKey) throw new UsageError("ANTHROPIC_API_KEY is not set: export it to run the lanes against the real API");
+  // Claude Code's credentials: an API key, or a bearer token (ANTHROPIC_AUTH_TOKEN) for gateways that want one.
+  const authToken = options.env.ANTHROPIC_AUTH_TOKEN || "";
+  const apiKey = options.env.ANTHROPIC_API_KEY || (options.api === "mock" && !authToken ? "sk-ant-demo-offline-not-a-real-key" : "");
+  if (!apiKey && !authToken) {
+    throw new UsageError("ANTHROPIC_API_KEY is not set: export it to run the lanes against the real API");
+  }
   const mitmdump = options.env.MITMDUMP || VENV_MITMDUMP;
   if (!existsSync(mitmdump)) throw new UsageError(`mitmdump not found at ${mitmdump}: run \`make venv\` (or set MITMDUMP)`);
   if (!existsSync(options.project)) throw new UsageError(`the project folder ${options.project} does not exist`);
@@ -195,7 +199,8 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         ...serviceEnvironment(description, service, options.env, places),
         HOME: dirs.home,
         PATH: `${NODE_BIN}:${base.PATH ?? ""}`,
-        ANTHROPIC_API_KEY: apiKey,
+        ...(apiKey ? { ANTHROPIC_API_KEY: apiKey } : {}),
+        ...(authToken ? { ANTHROPIC_AUTH_TOKEN: authToken } : {}),
       };
       options.log(`claude (${lane}): running in ${dirs.project}`);
       const result = await group.run({
