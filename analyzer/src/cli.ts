@@ -241,7 +241,7 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command(
       "summary <file>",
-      "One capture's exchanges as a table: sequence, route, status, model, body bytes, tools count, stream",
+      "One capture's exchanges as a table: sequence, route, status, model, body bytes, tools count, stream, prompt tokens, cache read, output tokens, first byte ms",
       (y) =>
         y
           .positional("file", { type: "string", demandOption: true, describe: "A lane capture (JSONL)" })

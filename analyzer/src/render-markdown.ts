@@ -335,6 +335,10 @@ export function renderLaneSummary(file: string, exchanges: readonly Exchange[], 
     orDash(exchange.request_body_size),
     exchange.json ? String(exchange.anthropic.tools_count) : "-",
     exchange.anthropic.stream === null ? "-" : exchange.anthropic.stream ? "yes" : "no",
+    orDash(promptTokens(exchange.usage)),
+    orDash(exchange.usage?.cache_read_input_tokens),
+    orDash(exchange.usage?.output_tokens),
+    milliseconds(exchange.timings?.first_byte_ms ?? null),
   ]);
   const t = lane.tokens;
   return [
@@ -344,9 +348,13 @@ export function renderLaneSummary(file: string, exchanges: readonly Exchange[], 
     `- Request bytes: ${lane.request_bytes}`,
     `- Tokens: ${t.prompt_tokens} prompt (cache read ${t.cache_read_input_tokens}, hit ${percent(t.cache_hit_ratio)}), ${t.output_tokens} output`,
     `- Errors: ${lane.errors.length}`,
+    `- Median first byte / total: ${milliseconds(lane.first_byte_ms_median)} / ${milliseconds(lane.end_ms_median)} ms`,
     ...warnings.map((warning) => `- Warning: ${code(warning)}`),
     "",
-    table([["Sequence", "Route", "Status", "Model", "Body Bytes", "Tools", "Stream"], ...rows], ["r", "l", "l", "l", "r", "r", "l"]),
+    table(
+      [["Sequence", "Route", "Status", "Model", "Body Bytes", "Tools", "Stream", "Prompt Tokens", "Cache Read", "Output", "First Byte ms"], ...rows],
+      ["r", "l", "l", "l", "r", "r", "l", "r", "r", "r", "r"],
+    ),
     "",
     ...errorLines("this", lane),
   ].join("\n");

@@ -101,11 +101,11 @@ describe("headroom-analyze network-diff", () => {
 });
 
 describe("headroom-analyze summary", () => {
-  it("lists one capture's exchanges: sequence, route, status, model, body bytes, tools, stream", () => {
+  it("lists one capture's exchanges: sequence, route, status, model, body bytes, tools, stream, tokens, first byte", () => {
     const result = runCli(["summary", V1_HEADROOM]);
     expect(result.status).toBe(0);
-    expect(result.stdout).toContain("| Sequence | Route | Status | Model | Body Bytes | Tools | Stream |");
-    expect(result.stdout).toMatch(/\| 2 \| `POST 127\.0\.0\.1:8787\/v1\/messages\?beta=true` \| 200 \| claude-sonnet-4-5-20250929 \| \d+ \| 2 \| yes \|/);
+    expect(result.stdout).toContain("| Sequence | Route | Status | Model | Body Bytes | Tools | Stream | Prompt Tokens | Cache Read | Output | First Byte ms |");
+    expect(result.stdout).toMatch(/\| 2 \| `POST 127\.0\.0\.1:8787\/v1\/messages\?beta=true` \| 200 \| claude-sonnet-4-5-20250929 \| \d+ \| 2 \| yes \| \d+ \| \d+ \| \d+ \| \d+ \|/);
     expect(result.stdout).toContain("- Exchanges: 4");
     expect(result.stdout).toContain("timeout");
   });
