@@ -137,10 +137,12 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
     expect(messages.some((pair) => pair.request_body_size.delta < 0)).toBe(true);
   });
 
-  test("the API key appears nowhere under captures/, and captures are private", () => {
+  test("the API key appears nowhere under captures/ nor in the run's logs, and captures are private", () => {
     const files = filesUnder(captures);
     expect(files.length).toBeGreaterThanOrEqual(5);
-    for (const file of files) expect(readFileSync(file, "latin1").includes(CANARY_KEY), file).toBe(false);
+    const logs = filesUnder(path.join(runDir, "logs"));
+    expect(logs.length).toBeGreaterThanOrEqual(6);
+    for (const file of [...files, ...logs]) expect(readFileSync(file, "latin1").includes(CANARY_KEY), file).toBe(false);
     expect(statSync(captures).mode & 0o777).toBe(0o700);
     for (const name of ["direct", "headroom-client", "headroom-upstream"]) {
       expect(statSync(path.join(captures, `${name}.jsonl`)).mode & 0o777).toBe(0o600);
