@@ -54,7 +54,7 @@ BODY_CAP = 1024
 
 @dataclass
 class Canaries:
-    api_key: str = field(default_factory=lambda: f"sk-ant-api03-CANARY{secrets.token_hex(12)}")
+    api_key: str = field(default_factory=lambda: f"sk-ant-canary-CANARY{secrets.token_hex(12)}")
     bearer: str = field(default_factory=lambda: f"canary-bearer-{secrets.token_hex(12)}")
     cookie: str = field(default_factory=lambda: f"canary-cookie-{secrets.token_hex(12)}")
     query: str = field(default_factory=lambda: f"canary-query-{secrets.token_hex(12)}")

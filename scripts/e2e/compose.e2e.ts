@@ -13,7 +13,7 @@ import { COMPOSE_DIR, LOCAL_IMAGES, runComposeDemo, type ComposeDemoResult } fro
 import { freePort } from "../src/lanes/processes.js";
 import { ANALYZER_CLI } from "../src/lanes/repo.js";
 
-const CANARY_KEY = `sk-ant-api03-compose-canary-${process.pid}-DO-NOT-LEAK`;
+const CANARY_KEY = `sk-ant-canary-compose-${process.pid}-DO-NOT-LEAK`;
 const PROXY_TOKEN = `proxy-token-canary-${process.pid}`;
 const PROJECT = `headroom-capture-e2e-${process.pid}`;
 

@@ -12,7 +12,7 @@ import { REPO_ROOT } from "../src/lanes/repo.js";
 /** The runner as `make demo` starts it: one node process, so signals reach it directly. */
 const RUNNER = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts")] as const;
 
-const CANARY_KEY = `sk-ant-api03-e2e-canary-${process.pid}-DO-NOT-LEAK`;
+const CANARY_KEY = `sk-ant-canary-e2e-${process.pid}-DO-NOT-LEAK`;
 const FINAL_TEXT = /MOCK-FINAL/;
 
 interface CaptureRecord {

@@ -17,7 +17,7 @@ import { startConnectLoggingProxy, type ConnectLoggingProxy } from "../src/share
 import { startStandinProxy, type StandinProxy } from "../src/standin-proxy/index.js";
 
 const CLAUDE = join(import.meta.dirname, "..", "..", "node_modules", ".bin", "claude");
-const CANARY_KEY = "sk-ant-api03-canary-claude-against-mock-0123456789";
+const CANARY_KEY = "sk-ant-canary-claude-against-mock-0123456789";
 const PROXY_TOKEN = "standin-token-canary-0123456789";
 const PROMPT = "Summarize README.md in one sentence.";
 const README = ["# Sample project", "", ...Array.from({ length: 60 }, (_, i) => `Line ${i}: a sample README that the mock asks Claude Code to read.`)].join("\n") + "\n";

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FINAL_MARKER, PLAIN_MARKER, startMockAnthropic, type MockAnthropic } from "../src/mock-anthropic/index.js";
 import { loopbackRequest } from "../src/shared/loopback-http.js";
 
-const KEY = "sk-ant-api03-canary-mock-test-0000";
+const KEY = "sk-ant-canary-mock-test-0000";
 const scratch = mkdtempSync(join(tmpdir(), "mock-anthropic-test-"));
 const tlsDir = join(scratch, "tls");
 const digestLog = join(scratch, "digests.jsonl");

@@ -21,7 +21,7 @@ import {
   type StandinProxyOptions,
 } from "../src/standin-proxy/index.js";
 
-const KEY = "sk-ant-api03-canary-standin-test-0000";
+const KEY = "sk-ant-canary-standin-test-0000";
 const TOKEN = "headroom-token-for-tests";
 const scratch = mkdtempSync(join(tmpdir(), "standin-proxy-test-"));
 const quiet = { log: () => {} };
