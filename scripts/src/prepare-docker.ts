@@ -50,6 +50,8 @@ interface LaneImage {
   /** The ARG whose default names the pinned version; the local tag carries it. */
   versionArg?: string;
   repository: string;
+  /** The Compose variable that names this image (docker-compose.yml / compose.offline.yml). */
+  composeVariable: string;
   /** Repository paths the build COPYs besides extra-ca/ (files or folders). */
   inputs: string[];
   /** A command that proves the image works, and what its output must contain. */
@@ -65,6 +67,7 @@ const LANE_IMAGES: LaneImage[] = [
     dockerfile: "Dockerfile.mitm",
     versionArg: "MITMPROXY_VERSION",
     repository: "hdnc/mitmproxy",
+    composeVariable: "MITM_IMAGE",
     inputs: [],
     smoke: { args: ["mitmdump", "--version"], expect: /Mitmproxy: 12\./ },
   },
@@ -73,6 +76,7 @@ const LANE_IMAGES: LaneImage[] = [
     dockerfile: "Dockerfile.runner",
     versionArg: "CLAUDE_CODE_PACKAGE",
     repository: "hdnc/claude-runner",
+    composeVariable: "RUNNER_IMAGE",
     inputs: ["docker/differential-network-capture/claude-lane.sh"],
     smoke: { args: ["claude", "--version"], expect: /\(Claude Code\)/ },
   },
@@ -81,6 +85,7 @@ const LANE_IMAGES: LaneImage[] = [
     dockerfile: "Dockerfile.headroom",
     versionArg: "HEADROOM_VERSION",
     repository: "hdnc/headroom",
+    composeVariable: "HEADROOM_IMAGE",
     inputs: [],
     smoke: { args: ["headroom", "--help"], expect: /headroom/i },
   },
@@ -88,6 +93,7 @@ const LANE_IMAGES: LaneImage[] = [
     name: "tools",
     dockerfile: "Dockerfile.tools",
     repository: "hdnc/tools",
+    composeVariable: "TOOLS_IMAGE",
     inputs: ["package.json", "package-lock.json", "analyzer/package.json", "scripts/package.json", "scripts/src"],
     smoke: { args: ["tsx", "--version"], expect: /tsx v\d/ },
   },
@@ -341,7 +347,8 @@ function argDefault(dockerfileText: string, name: string): string | undefined {
   return new RegExp(`^ARG ${name}=(\\S+)`, "m").exec(dockerfileText)?.[1];
 }
 
-function laneTag(image: LaneImage, dockerfileText: string): string {
+function laneTag(image: LaneImage): string {
+  const dockerfileText = readFileSync(path.join(HARNESS_DIR, image.dockerfile), "utf8");
   const pinned = image.versionArg ? argDefault(dockerfileText, image.versionArg) : undefined;
   const version = pinned?.replace(/^.*@/, "") ?? "local";
   return `${image.repository}:${version}`;
@@ -383,7 +390,7 @@ async function ensureLaneImages(opts: Options): Promise<void> {
   for (const image of LANE_IMAGES) {
     const dockerfile = path.join(HARNESS_DIR, image.dockerfile);
     const dockerfileText = readFileSync(dockerfile, "utf8");
-    const tag = laneTag(image, dockerfileText);
+    const tag = laneTag(image);
     const buildArgs = [`BASE_IMAGE=${LANE_BASE}`];
     const files = [...extraCaFiles, ...image.inputs.flatMap(filesUnder)];
     const inputs = inputsHash(dockerfileText, files, buildArgs, baseId.trim());
@@ -480,4 +487,14 @@ async function main(): Promise<number> {
   return 0;
 }
 
-process.exitCode = await main();
+/**
+ * The images this script builds, by the Compose variable that names each (MITM_IMAGE=hdnc/mitmproxy:12.3.1, ...):
+ * what the Compose demo and e2e point Compose at on a machine without a registry.
+ */
+export function localImages(): Record<string, string> {
+  return Object.fromEntries(LANE_IMAGES.map((image) => [image.composeVariable, laneTag(image)]));
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main();
+}
