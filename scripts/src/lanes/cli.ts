@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { failWithUsageLine } from "../shared/cli.js";
 import { DEMO_PROJECT, REPO_ROOT } from "./repo.js";
 import { proxyChanges, reportSection } from "./reports.js";
 import { runLocalLanes, UsageError, type ApiChoice, type ProxyChoice, type RunResult } from "./run-local-lanes.js";
@@ -40,12 +41,7 @@ async function main(): Promise<number> {
       return ok || `--timeout must be a positive number of seconds, got ${String(args.timeout)}`;
     })
     .strict()
-    .fail((message, error) => {
-      // Only parsing and validation reach here (no command handlers): all of it is bad usage.
-      const text = message ?? error?.message ?? "invalid command line";
-      process.stderr.write(`run-lanes: ${text.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
-      process.exit(2);
-    })
+    .fail(failWithUsageLine("run-lanes"))
     .help()
     .parseAsync();
 

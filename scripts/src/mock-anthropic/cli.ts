@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { failWithUsageLine } from "../shared/cli.js";
 import { announceListening, closeOnSignals, logLine } from "../shared/readiness.js";
 import { DEFAULT_READ_FILE } from "./conversation.js";
 import { DEFAULT_EVENT_DELAY_MS, DEFAULT_HOSTNAMES, startMockAnthropic } from "./server.js";
@@ -40,10 +41,7 @@ const argv = yargs(hideBin(process.argv))
     return true;
   })
   .strict()
-  .fail((message, error) => {
-    process.stderr.write(`mock-anthropic: ${message ?? error?.message}\n`);
-    process.exit(2);
-  })
+  .fail(failWithUsageLine("mock-anthropic"))
   .help()
   .parseSync();
 

@@ -6,6 +6,7 @@
  */
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { failWithUsageLine } from "../shared/cli.js";
 import { announceListening, closeOnSignals, logLine } from "../shared/readiness.js";
 import { DEFAULT_PORT, optionsFromEnv, startStandinProxy, type StandinProxyOptions } from "./server.js";
 
@@ -25,10 +26,7 @@ const argv = yargs(hideBin(process.argv))
     return true;
   })
   .strict()
-  .fail((message, error) => {
-    process.stderr.write(`standin-proxy: ${message ?? error?.message}\n`);
-    process.exit(2);
-  })
+  .fail(failWithUsageLine("standin-proxy"))
   .help()
   .parseSync();
 
