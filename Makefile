@@ -99,11 +99,7 @@ run-headroom: ## Claude Code in the headroom lane (ANTHROPIC_API_KEY unless OFFL
 	$(COMPOSE) --profile run run --rm claude-headroom
 
 report: build ## Reports from the Compose captures: report.md/.json and proxy-report.md/.json in docker/differential-network-capture/captures
-	node analyzer/dist/cli.js network-diff --direct $(CAPTURES)/direct.jsonl --headroom $(CAPTURES)/headroom-client.jsonl \
-	  --output $(CAPTURES)/report.md --json-output $(CAPTURES)/report.json
-	node analyzer/dist/cli.js network-diff --direct $(CAPTURES)/headroom-client.jsonl --headroom $(CAPTURES)/headroom-upstream.jsonl \
-	  --direct-label "proxy input (headroom-client)" --headroom-label "proxy output (headroom-upstream)" \
-	  --output $(CAPTURES)/proxy-report.md --json-output $(CAPTURES)/proxy-report.json
+	node --import tsx scripts/src/lanes/reports.ts $(CAPTURES)
 
 down: ## Stop the harness and remove its containers and CA volumes
 	$(COMPOSE) --profile run down -v --remove-orphans

@@ -9,27 +9,24 @@
  *
  * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage.
  */
-import { mkdirSync, chmodSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { execa } from "execa";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { archivePreviousRun } from "../lanes/captures.js";
+import { failWithUsageLine } from "../shared/cli.js";
+import { prepareCapturesFolder } from "../lanes/captures.js";
 import { buildReports, proxyChanges, reportSection, type Reports } from "../lanes/reports.js";
 import { freePort } from "../lanes/processes.js";
+import { localImages } from "../prepare-docker.js";
 import { REPO_ROOT, repoPath } from "../lanes/repo.js";
 
 export const COMPOSE_DIR = repoPath("docker", "differential-network-capture");
 const SERVICES = ["mitm-direct", "mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"];
 
 /** Images prepare-docker builds on locally imported Debian; used when present (no registry needed). */
-export const LOCAL_IMAGES: Record<string, string> = {
-  MITM_IMAGE: "hdnc/mitmproxy:12.3.1",
-  RUNNER_IMAGE: "hdnc/claude-runner:2.1.332",
-  HEADROOM_IMAGE: "hdnc/headroom:0.42.0",
-  TOOLS_IMAGE: "hdnc/tools:local",
-};
+export const LOCAL_IMAGES: Record<string, string> = localImages();
 
 export interface ComposeDemoOptions {
   capturesDir: string;
@@ -71,20 +68,18 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
   // A proxy token exercises the client lane's token injection (and proves it never reaches a capture).
   env.HEADROOM_PROXY_TOKEN ||= `demo-proxy-token-${randomBytes(12).toString("hex")}`;
   for (const name of ["MITM_DIRECT_PORT", "MITM_HEADROOM_CLIENT_PORT", "HEADROOM_PORT"]) env[name] ||= String(await freePort());
-  mkdirSync(options.capturesDir, { recursive: true, mode: 0o700 });
-  chmodSync(options.capturesDir, 0o700);
-  const moved = archivePreviousRun(options.capturesDir);
+  const moved = prepareCapturesFolder(options.capturesDir, { append: false });
   if (moved) options.log(`earlier captures moved to ${moved}`);
   env.CAPTURES_DIR = options.capturesDir;
 
-  const compose = (args: string[], extra: { timeout?: number } = {}) =>
+  const compose = (args: string[]) =>
     execa("docker", ["compose", "-p", options.projectName, ...composeFiles(options.realHeadroom), ...args], {
       cwd: COMPOSE_DIR,
       env,
       extendEnv: false,
       reject: false,
       stdin: "ignore",
-      timeout: extra.timeout ?? 600_000,
+      timeout: 600_000,
     });
 
   const lanes: LaneRun[] = [];
@@ -159,12 +154,7 @@ async function main(): Promise<number> {
     .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
     .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage.")
     .strict()
-    .fail((message, error) => {
-      // Only parsing and validation reach here (no command handlers): all of it is bad usage.
-      const text = message ?? error?.message ?? "invalid command line";
-      process.stderr.write(`compose-demo: ${text.replace(/\s*\n\s*/g, " ")} (see --help)\n`);
-      process.exit(2);
-    })
+    .fail(failWithUsageLine("compose-demo"))
     .help()
     .parseAsync();
 

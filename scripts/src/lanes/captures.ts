@@ -11,6 +11,16 @@ import path from "node:path";
 /** Files a run writes into the captures folder. */
 const RUN_FILES = /^(direct|headroom-client|headroom-upstream|mock-requests)\.jsonl$|^(proxy-)?report\.(md|json)$/;
 
+/**
+ * Make the captures folder ready for a run: created if missing, private (0700) even if it existed — captures hold
+ * a coding session's traffic — and, unless appending, emptied of the previous run. Returns where that run went.
+ */
+export function prepareCapturesFolder(capturesDir: string, options: { append: boolean }): string | null {
+  mkdirSync(capturesDir, { recursive: true, mode: 0o700 });
+  chmodSync(capturesDir, 0o700);
+  return options.append ? null : archivePreviousRun(capturesDir);
+}
+
 /** Move the previous run's files into previous/<time>/; returns that folder, or null when there was nothing. */
 export function archivePreviousRun(capturesDir: string, now: Date = new Date()): string | null {
   if (!existsSync(capturesDir)) return null;

@@ -88,10 +88,6 @@ export class ProcessGroup {
   get isStopping(): boolean {
     return this.stopping;
   }
-
-  pids(): number[] {
-    return [...this.running.values()].map((c) => c.pid).filter((p): p is number => p !== undefined);
-  }
 }
 
 /** A child in its own process group, with exactly the environment given. */
@@ -116,6 +112,7 @@ function waitForLine(
   options: StartOptions,
   logFile: string,
 ): Promise<RegExpMatchArray> {
+  const pattern = "pattern" in options.readiness ? options.readiness.pattern : null;
   return new Promise((resolve, reject) => {
     let settled = false;
     let pending = "";
@@ -128,12 +125,12 @@ function waitForLine(
     };
     const onData = (chunk: Buffer) => {
       log.write(chunk);
-      if (settled || !("pattern" in options.readiness)) return;
+      if (settled || !pattern) return;
       pending += chunk.toString("utf8");
       const lines = pending.split("\n");
       pending = lines.pop() ?? "";
       for (const line of lines) {
-        const match = line.match((options.readiness as { pattern: RegExp }).pattern);
+        const match = line.match(pattern);
         if (match) return finish(null, match);
       }
     };

@@ -10,7 +10,6 @@ export const OFFLINE_UPSTREAM_ADDON = repoPath("addons", "offline_upstream.py");
 export const CLAUDE_LANE_SCRIPT = repoPath("docker", "differential-network-capture", "claude-lane.sh");
 export const DEMO_PROJECT = repoPath("scripts", "demo-project");
 export const ANALYZER_CLI = repoPath("analyzer", "dist", "cli.js");
-export const TSX = repoPath("node_modules", ".bin", "tsx");
 export const NODE_BIN = repoPath("node_modules", ".bin");
 export const VENV_MITMDUMP = repoPath(".venv", "bin", "mitmdump");
 /** The real Headroom proxy, where `make headroom-venv` installed it. */

@@ -2,6 +2,8 @@
  * The reports a run ends with, from the three lane captures in one folder:
  *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy)
  *   proxy-report.md / proxy-report.json  headroom-client lane vs headroom-upstream lane (what the proxy changed)
+ *
+ *   node --import tsx scripts/src/lanes/reports.ts DIR     (what `make report` runs)
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -87,4 +89,20 @@ export function proxyChanges(proxyJson: string): string[] {
     ];
     return `#${pair.headroom_sequence ?? "?"} ${pair.route}: ${parts.join("; ")}`;
   });
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const [dir] = process.argv.slice(2);
+  if (!dir) {
+    process.stderr.write("usage: reports.ts CAPTURES_DIR\n");
+    process.exit(2);
+  }
+  try {
+    const reports = await buildReports(dir);
+    for (const file of Object.values(reports)) process.stderr.write(`Wrote report: ${file}\n`);
+    for (const line of proxyChanges(reports.proxyJson)) process.stdout.write(`${line}\n`);
+  } catch (error) {
+    process.stderr.write(`reports: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  }
 }

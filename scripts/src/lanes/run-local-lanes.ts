@@ -9,7 +9,7 @@
  * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
  * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
  */
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -22,7 +22,7 @@ import {
   type MitmService,
   type ServiceName,
 } from "./lane-description.js";
-import { archivePreviousRun } from "./captures.js";
+import { prepareCapturesFolder } from "./captures.js";
 import { freePort, ProcessGroup } from "./processes.js";
 import { buildReports, type Reports } from "./reports.js";
 import {
@@ -97,22 +97,20 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   const mitmdump = options.env.MITMDUMP || VENV_MITMDUMP;
   if (!existsSync(mitmdump)) throw new UsageError(`mitmdump not found at ${mitmdump}: run \`make venv\` (or set MITMDUMP)`);
   if (!existsSync(options.project)) throw new UsageError(`the project folder ${options.project} does not exist`);
-  if (options.proxy === "headroom" && !onPath(headroomCommand(options.env), options.env.PATH)) {
-    throw new UsageError(`the Headroom proxy (${headroomCommand(options.env)}) is not installed: run \`make headroom-venv\` or set HEADROOM_COMMAND`);
+  const headroom = headroomCommand(options.env);
+  if (options.proxy === "headroom" && !onPath(headroom, options.env.PATH)) {
+    throw new UsageError(`the Headroom proxy (${headroom}) is not installed: run \`make headroom-venv\` or set HEADROOM_COMMAND`);
   }
   const description = readLaneDescription();
   const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
-  const dirs = prepareRunDir(runDir, options.capturesDir);
+  const dirs = prepareRunDir(runDir);
   const captures = {
     direct: path.join(options.capturesDir, LANE_CAPTURE_FILES.direct),
     headroomClient: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomClient),
     headroomUpstream: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomUpstream),
   };
-  if (!options.append) {
-    const moved = archivePreviousRun(options.capturesDir);
-    if (moved) options.log(`earlier captures moved to ${moved}`);
-  }
-
+  const moved = prepareCapturesFolder(options.capturesDir, { append: options.append });
+  if (moved) options.log(`earlier captures moved to ${moved}`);
 
   const base = baseEnvironment(options.env);
   const group = new ProcessGroup(dirs.logs);
@@ -229,7 +227,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
 export class UsageError extends Error {}
 
-function prepareRunDir(runDir: string, capturesDir: string) {
+function prepareRunDir(runDir: string) {
   const dirs = {
     logs: path.join(runDir, "logs"),
     certs: path.join(runDir, "certs"),
@@ -239,8 +237,6 @@ function prepareRunDir(runDir: string, capturesDir: string) {
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const service of MITM_SERVICES) mkdirSync(path.join(dirs.certs, service), { recursive: true, mode: 0o700 });
-  mkdirSync(capturesDir, { recursive: true, mode: 0o700 });
-  chmodSync(capturesDir, 0o700); // captures hold the traffic of a coding session: private, even if the folder existed
   return dirs;
 }
 
@@ -257,14 +253,6 @@ function baseEnvironment(env: Readonly<Record<string, string | undefined>>): Rec
   const out: Record<string, string> = {};
   for (const name of PASSED_THROUGH) if (env[name]) out[name] = env[name]!;
   return out;
-}
-
-/** A `http://service:port` target from lanes.yml, as a local URL (the service must already be running). */
-function localTarget(target: string | undefined, places: LocalPlaces): string {
-  const match = target?.match(/^http:\/\/([a-z0-9-]+):\d+/);
-  const local = match ? places.serviceUrls[match[1]!] : undefined;
-  if (!local) throw new Error(`lanes.yml: reverse target ${target ?? "(none)"} is not a started service`);
-  return local;
 }
 
 async function startProxy(
