@@ -503,25 +503,22 @@ function stringOr(value: unknown, fallback: string): string {
   return typeof value === "string" ? value : fallback;
 }
 
-function usageOf(value: unknown): Usage | null {
+/** The named fields of an object as numbers (null where absent or not a number); null when it is not an object. */
+function numbersOf<K extends string>(value: unknown, keys: readonly K[]): Record<K, number | null> | null {
   if (value === null || typeof value !== "object") return null;
-  const usage = value as Record<string, unknown>;
-  return {
-    input_tokens: numberOrNull(usage.input_tokens),
-    output_tokens: numberOrNull(usage.output_tokens),
-    cache_creation_input_tokens: numberOrNull(usage.cache_creation_input_tokens),
-    cache_read_input_tokens: numberOrNull(usage.cache_read_input_tokens),
-  };
+  const object = value as Record<string, unknown>;
+  return Object.fromEntries(keys.map((key) => [key, numberOrNull(object[key])])) as Record<K, number | null>;
+}
+
+const USAGE_FIELDS = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"] as const;
+const TIMING_FIELDS = ["response_headers_ms", "first_byte_ms", "end_ms"] as const;
+
+function usageOf(value: unknown): Usage | null {
+  return numbersOf(value, USAGE_FIELDS);
 }
 
 function timingsOf(value: unknown): Timings | null {
-  if (value === null || typeof value !== "object") return null;
-  const timings = value as Record<string, unknown>;
-  return {
-    response_headers_ms: numberOrNull(timings.response_headers_ms),
-    first_byte_ms: numberOrNull(timings.first_byte_ms),
-    end_ms: numberOrNull(timings.end_ms),
-  };
+  return numbersOf(value, TIMING_FIELDS);
 }
 
 function errorOf(value: unknown): Exchange["error"] {
