@@ -561,6 +561,7 @@ class CaptureFile:
 class Exchange:
     """What the addon keeps for one exchange between its start and its record."""
 
+    flow: http.HTTPFlow
     sequence: int
     tee: StreamTee | None = None
 
@@ -697,8 +698,7 @@ class Capture:
         self.config: Config | None = None
         self.file: CaptureFile | None = None
         self.next_sequence = 1
-        self.exchanges: dict[str, Exchange] = {}
-        self.unfinished: dict[str, http.HTTPFlow] = {}
+        self.exchanges: dict[str, Exchange] = {}  # started and not yet recorded, by flow id
 
     def load(self, loader: Loader) -> None:
         try:
@@ -756,8 +756,8 @@ class Capture:
         self.finish(flow, {"kind": classify_error(message), "message": message[:MAX_ERROR_MESSAGE]})
 
     def done(self) -> None:
-        for flow in list(self.unfinished.values()):
-            self.finish(flow, {"kind": "other", "message": "mitmproxy stopped before the exchange finished"})
+        for exchange in list(self.exchanges.values()):
+            self.finish(exchange.flow, {"kind": "other", "message": "mitmproxy stopped before the exchange finished"})
         if self.file is not None:
             if self.file.lost:
                 logger.warning("capture: %d record(s) could not be written to %s", self.file.lost, self.file.path)
@@ -775,15 +775,13 @@ class Capture:
         return not hosts.isdisjoint(config.include_hosts)
 
     def start(self, flow: http.HTTPFlow) -> None:
-        self.exchanges[flow.id] = Exchange(sequence=self.next_sequence)
+        self.exchanges[flow.id] = Exchange(flow=flow, sequence=self.next_sequence)
         flow.metadata[SEQUENCE_KEY] = self.next_sequence  # marks the flow as taken, even once its record is written
-        self.unfinished[flow.id] = flow
         self.next_sequence += 1
 
     def finish(self, flow: http.HTTPFlow, error: dict[str, str] | None) -> None:
         """Write the exchange's record, once: whichever of response/error comes first takes it."""
         exchange = self.exchanges.pop(flow.id, None)
-        self.unfinished.pop(flow.id, None)
         if exchange is None or self.config is None or self.file is None:
             return
         try:
