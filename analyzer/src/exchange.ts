@@ -43,6 +43,36 @@ export interface JsonLeaves {
   hashes: Float64Array;
 }
 
+/**
+ * One element of a top-level prompt array (a tool, a system block, a message) as pairing,
+ * alignment and the cache-prefix check see it.
+ */
+export interface PromptElement {
+  /** Index of the element in the request's array (`$.messages[index]`). */
+  index: number;
+  /**
+   * Hash of the element's content without `cache_control` (anywhere inside it). A message whose
+   * content is one text block hashes like the same text given as a string, as the API treats them.
+   */
+  key: string;
+  /** The tool's name (tools), the message's role (messages); null for system blocks. */
+  name: string | null;
+  /** This element's leaves in `Exchange.json`: indexes [start, end). */
+  start: number;
+  end: number;
+}
+
+/** The prompt of a Messages API request, element by element. */
+export interface Prompt {
+  tools: PromptElement[];
+  /**
+   * System blocks (a string system is one element at index 0). Claude Code's per-request
+   * `x-anthropic-billing-header: ...` block is metadata, not prompt, and is left out.
+   */
+  system: PromptElement[];
+  messages: PromptElement[];
+}
+
 export interface Exchange {
   file: string;
   /** 1-based line of the record in its file. */
@@ -71,6 +101,8 @@ export interface Exchange {
   /** Flattened JSON body; null when the body is not JSON (or could not be recovered). */
   json: JsonLeaves | null;
   anthropic: AnthropicSummary;
+  /** Element-level view of a Messages API body; null when the body has no `messages` array. */
+  prompt: Prompt | null;
   usage: Usage | null;
   timings: Timings | null;
   error: { kind: string; message: string } | null;

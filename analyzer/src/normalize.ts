@@ -620,6 +620,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     response_stream: typeof record.response_stream === "boolean" ? record.response_stream : null,
     json: flat ? flat.leaves : null,
     anthropic: anthropicSummary(body, flat, headers, context),
+    prompt: null,
     usage: usageOf(record.usage),
     timings: timingsOf(record.timings),
     error: errorOf(record.error),
