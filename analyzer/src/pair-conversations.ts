@@ -6,7 +6,8 @@
  * A proxy may rewrite the system prompt or the first message, so the rest pair within the same model
  * by similarity — shared system blocks, the same first message, shared tool names, shared messages of
  * the first turn — and, between equally similar candidates, by order (the n-th new conversation of
- * that model in one lane with the n-th in the other).
+ * that model in one lane with the n-th in the other). A proxy may also change the model: what is
+ * left then pairs across models when at least half alike (CROSS_MODEL_SIMILARITY).
  *
  * Turns: the two turn sequences are aligned like two texts (a weighted longest common subsequence),
  * so a turn one lane lost or added leaves one turn unpaired instead of shifting all later ones.
@@ -35,6 +36,27 @@ export function similarity(a: Conversation, b: Conversation): number {
 
 /** Above this many candidate pairs of one model, leftover conversations pair by order alone. */
 const MAX_CANDIDATES = 1_000_000;
+/** Conversations of different models pair only when at least this alike. */
+export const CROSS_MODEL_SIMILARITY = 0.5;
+
+interface Candidate {
+  d: number;
+  h: number;
+  score: number;
+}
+
+/** Take candidates best first (score, then nearest in order), each conversation at most once. */
+function takeGreedily(ds: readonly Conversation[], hs: readonly Conversation[], candidates: Candidate[], into: Array<[Conversation, Conversation]>): void {
+  candidates.sort((a, b) => b.score - a.score || Math.abs(a.d - a.h) - Math.abs(b.d - b.h) || a.d - b.d);
+  const usedD = new Set<number>();
+  const usedH = new Set<number>();
+  for (const { d, h } of candidates) {
+    if (usedD.has(d) || usedH.has(h)) continue;
+    usedD.add(d);
+    usedH.add(h);
+    into.push([ds[d] as Conversation, hs[h] as Conversation]);
+  }
+}
 
 /** Pair the conversations of two lanes (each in order of first turn). */
 export function matchConversations(direct: readonly Conversation[], headroom: readonly Conversation[]): Array<[Conversation, Conversation]> {
@@ -65,22 +87,27 @@ export function matchConversations(direct: readonly Conversation[], headroom: re
   for (const [model, ds] of byModel(leftDirect)) {
     const hs = leftHeadroom.get(model);
     if (!hs) continue;
-    const candidates: Array<{ d: number; h: number; score: number }> = [];
+    const candidates: Candidate[] = [];
     const exhaustive = ds.length * hs.length <= MAX_CANDIDATES;
     for (let d = 0; d < ds.length; d++) {
       for (let h = 0; h < hs.length; h++) {
         if (exhaustive || d === h) candidates.push({ d, h, score: exhaustive ? similarity(ds[d] as Conversation, hs[h] as Conversation) : 0 });
       }
     }
-    candidates.sort((a, b) => b.score - a.score || Math.abs(a.d - a.h) - Math.abs(b.d - b.h) || a.d - b.d);
-    const usedD = new Set<number>();
-    const usedH = new Set<number>();
-    for (const { d, h } of candidates) {
-      if (usedD.has(d) || usedH.has(h)) continue;
-      usedD.add(d);
-      usedH.add(h);
-      matches.push([ds[d] as Conversation, hs[h] as Conversation]);
+    takeGreedily(ds, hs, candidates, matches);
+  }
+  const matched = new Set(matches.flat());
+  const restD = direct.filter((conversation) => !matched.has(conversation));
+  const restH = headroom.filter((conversation) => !matched.has(conversation));
+  if (restD.length && restH.length && restD.length * restH.length <= MAX_CANDIDATES) {
+    const candidates: Candidate[] = [];
+    for (let d = 0; d < restD.length; d++) {
+      for (let h = 0; h < restH.length; h++) {
+        const score = similarity(restD[d] as Conversation, restH[h] as Conversation);
+        if (score >= CROSS_MODEL_SIMILARITY) candidates.push({ d, h, score });
+      }
     }
+    takeGreedily(restD, restH, candidates, matches);
   }
   return matches;
 }

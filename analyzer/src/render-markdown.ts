@@ -161,8 +161,8 @@ function pairedTokensLine(label: string, totals: TokenTotals): string {
 
 /** Which pairs the paired totals count: both sides with usage; the others are named, not counted as 0. */
 function pairedTokensText(labels: Labels, tokens: PairedTokens): string {
-  const counted = `over ${tokens.pairs_counted} pairs with usage on both sides (${tokens.pairs_without_usage} pairs without usage not counted)`;
-  return `${counted}: ${pairedTokensLine(labels.direct, tokens.direct)}; ${pairedTokensLine(labels.headroom, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
+  const counted = `${tokens.pairs_counted} of ${tokens.pairs_counted + tokens.pairs_without_usage} pairs counted, those with usage on both sides; ${tokens.pairs_without_usage} without usage left out`;
+  return `(${counted}): ${pairedTokensLine(labels.direct, tokens.direct)}; ${pairedTokensLine(labels.headroom, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
 }
 
 /** Cache writes by lifetime, for the lanes whose responses split them. */

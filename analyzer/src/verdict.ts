@@ -64,7 +64,8 @@ function tokensSentence(head: ReportHead): string {
   }
   const hitBefore = tokens.direct.cache_hit_ratio;
   const hitAfter = tokens.headroom.cache_hit_ratio;
-  const points = hitBefore !== null && hitAfter !== null ? ` (${signedNumber(Number(((hitAfter - hitBefore) * 100).toFixed(1)))} points)` : "";
+  const change = hitBefore !== null && hitAfter !== null ? (hitAfter - hitBefore) * 100 : null;
+  const points = change === null ? "" : ` (${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change).toFixed(1)} points)`;
   return `${sentence}; cache hit ratio ${ratio(hitBefore)} → ${ratio(hitAfter)}${points}.`;
 }
 
