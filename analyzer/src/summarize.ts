@@ -6,6 +6,8 @@
 import { cachePrefix, type CachePrefix } from "./cache-prefix.js";
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
+import type { JsonTemplate } from "./json-templates.js";
+import type { NoiseSummary } from "./noise.js";
 import { viewLane, type LaneView, type Pair, type PairBy, type Pairing } from "./pair.js";
 import { costOf, type Cost, type PriceTable } from "./prices.js";
 import { cacheWrites, hasUsage } from "./usage.js";
@@ -92,7 +94,8 @@ export const DEFAULT_LABELS: Labels = { direct: "direct", headroom: "headroom" }
 export interface Report {
   schema_version: 1;
   generated_at: string;
-  inputs: { direct: string; headroom: string };
+  /** `baseline` only with --baseline. */
+  inputs: { direct: string; headroom: string; baseline?: string };
   labels: Labels;
   pair_by: PairBy;
   direct_count: number;
@@ -113,6 +116,10 @@ export interface Report {
     /** Token totals over paired exchanges only, so the two sides cover the same requests. */
     paired_tokens: PairedTokens;
     pairs_changed: PairsChanged;
+    /** JSON change templates (`$.messages[*].content[*].text`) per kind, with the number of pairs showing each; most frequent first. */
+    json_templates: JsonTemplate[];
+    /** With --baseline: how many differences were classed as noise; null without. */
+    noise: NoiseSummary | null;
     /** Present with --prices: USD per lane and over the counted pairs (same requests on both sides, both with usage). */
     cost?: {
       prices_file: string;
@@ -278,6 +285,8 @@ export function buildReportHead(options: {
       only_headroom: pairing.onlyHeadroom.length,
       paired_tokens: pairedTokens(pairing.pairs),
       pairs_changed: pairsChanged(options.diffs ?? []),
+      json_templates: [],
+      noise: null,
       ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),
     },
     warnings: [

@@ -7,20 +7,8 @@
  * that is), the cache hit ratio change, prompt-cache prefix breaks per lane, how many pairs changed
  * tools and headers, how many differences a baseline classed as noise, and the warnings.
  */
-import { code } from "./render-markdown.js";
+import { code } from "./markdown-text.js";
 import type { LaneSummary, ReportHead } from "./summarize.js";
-
-/** What align's noise baseline adds to the summary (absent without --baseline). */
-interface NoiseSummary {
-  baseline: string;
-  pairs_with_baseline: number;
-  json: number | readonly unknown[];
-  headers: number | readonly unknown[];
-}
-
-function count(value: number | readonly unknown[] | undefined): number {
-  return typeof value === "number" ? value : (value?.length ?? 0);
-}
 
 function number(value: number): string {
   return value.toLocaleString("en-US");
@@ -83,10 +71,9 @@ function changesSentence(head: ReportHead): string {
 }
 
 function noiseSentence(head: ReportHead): string {
-  const noise = (head.summary as { noise?: NoiseSummary }).noise;
+  const { noise } = head.summary;
   if (!noise) return "No baseline capture given (`--baseline`), so no difference is set apart as noise.";
-  const json = count(noise.json);
-  const headers = count(noise.headers);
+  const { json, headers } = noise;
   return `${plural(json + headers, "difference")} (${number(json)} JSON paths, ${number(headers)} headers) classed as noise: they also differ between ${head.labels.direct} and the baseline ${code(noise.baseline)} (${plural(noise.pairs_with_baseline, "pair")} with a baseline counterpart).`;
 }
 
