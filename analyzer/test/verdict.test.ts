@@ -40,4 +40,14 @@ describe("the verdict on top of the Markdown", () => {
     const { markdown } = await diffOf(direct, headroom);
     expect(markdown.split("\n")[2]).toMatch(/ Warning: `headroom lane: 1 sequence number\(s\) missing \(2\): records lost, .*`\.$/);
   });
+
+  it("says how many differences a baseline classed as noise", async () => {
+    const run = (user: string) => (turn: number) => ({ ...turnBody(turn), metadata: { user_id: user } });
+    const direct = laneRecords([run("session_a")(1), run("session_a")(2)]);
+    const headroom = laneRecords([run("session_b")(1), run("session_b")(2)], [], PROXY);
+    const baseline = laneRecords([run("session_c")(1), run("session_c")(2)]);
+    const { markdown, report } = await diffOf(direct, headroom, { baseline });
+    expect(report.summary.noise).toMatchObject({ json: 2, headers: 0, pairs_with_baseline: 2 });
+    expect(markdown.split("\n")[2]).toMatch(/ 2 differences \(2 JSON paths, 0 headers\) classed as noise: they also differ between direct and the baseline `.*baseline\.jsonl` \(2 pairs with a baseline counterpart\)\./);
+  });
 });
