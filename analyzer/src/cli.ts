@@ -199,6 +199,7 @@ function sanitizeJobs(files: string[]): SanitizeJob[] {
 
 async function runSanitize(args: { files: string[]; salt?: string; quiet: boolean }): Promise<void> {
   const jobs = sanitizeJobs(args.files);
+  if (args.salt !== undefined && args.salt.trim() === "") throw new UsageError("--salt needs a text (or leave it out for a random key)");
   let total = 0;
   for (const job of jobs) total += await fileSize(job.input);
   const progress = createProgress(total, process.stderr, !args.quiet);

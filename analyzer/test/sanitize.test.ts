@@ -186,6 +186,12 @@ describe("sanitize: bad command lines and bad input", () => {
     expect(expectOneLineError(result)).toMatch(/pairs of files/);
   });
 
+  it("wants a text for --salt (exit 64)", () => {
+    const result = runCli(["sanitize", direct, join(dir, "z.jsonl"), "--salt", ""]);
+    expect(result.status).toBe(64);
+    expect(expectOneLineError(result)).toContain("--salt needs a text");
+  });
+
   it("refuses to write over an input (exit 64)", () => {
     const result = runCli(["sanitize", direct, join(dir, "y.jsonl"), headroom, direct]);
     expect(result.status).toBe(64);
