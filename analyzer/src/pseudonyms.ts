@@ -32,6 +32,12 @@ const MAX_ATTEMPTS = 64;
 const ID_PREFIX = /^(?:toolu|srvtoolu|mcptoolu|msg|req|file|msgbatch)_(?=[A-Za-z0-9]{8,}$)/;
 /** Text prefixes kept: Claude Code's per-request billing system block (the analyzer leaves it out of the prompt by it). */
 const TEXT_PREFIXES = [BILLING_HEADER_PREFIX];
+/**
+ * Characters of long strings whose stand-ins are remembered: every Claude Code request repeats the
+ * conversation so far, so most strings were seen one request before, and a lookup is far cheaper
+ * than measuring and hashing them again. Past the bound the memory is dropped and starts over.
+ */
+const REMEMBERED_CHARS = 64 << 20;
 /** A string whose JSON text is itself: printable ASCII without `"` and `\`. */
 const PLAIN_JSON = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
@@ -51,6 +57,8 @@ export class Pseudonyms {
   /** Short originals -> their stand-ins, and stand-ins given out -> their originals. */
   private readonly shortStandIns = new Map<string, string>();
   private readonly owners = new Map<string, string>();
+  private readonly longStandIns = new Map<string, string>();
+  private rememberedChars = 0;
   /** Short strings that had to share a stand-in with another string of the same length. */
   clashes = 0;
 
@@ -72,12 +80,14 @@ export class Pseudonyms {
 
   /** The stand-in for a string: same JSON byte length, same for the same string, different for different ones. */
   text(value: string): string {
+    const remembered = value.length > CHECKED_UP_TO ? this.longStandIns.get(value) : undefined;
+    if (remembered !== undefined) return remembered;
     const length = jsonLength(value);
     if (length === 0) return "";
     let prefix = keptPrefix(value);
     if (length - prefix.length < 8) prefix = "";
     const room = length - prefix.length;
-    if (room > CHECKED_UP_TO) return prefix + this.code(value, room, 0);
+    if (room > CHECKED_UP_TO) return this.remember(value, prefix + this.code(value, room, 0));
     const known = this.shortStandIns.get(value);
     if (known !== undefined) return known;
     let standIn = "";
@@ -88,6 +98,19 @@ export class Pseudonyms {
     }
     this.owners.set(standIn, value);
     this.shortStandIns.set(value, standIn);
+    return standIn;
+  }
+
+  private remember(value: string, standIn: string): string {
+    if (value.length <= CHECKED_UP_TO) return standIn;
+    if (this.rememberedChars + value.length > REMEMBERED_CHARS) {
+      this.longStandIns.clear();
+      this.rememberedChars = 0;
+    }
+    if (value.length <= REMEMBERED_CHARS / 4) {
+      this.longStandIns.set(value, standIn);
+      this.rememberedChars += value.length;
+    }
     return standIn;
   }
 
