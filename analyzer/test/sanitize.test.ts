@@ -71,7 +71,6 @@ describe("sanitize: the same report from sanitized captures", () => {
     const turn3 = paired.find((pair) => pair.direct_sequence === 3);
     expect(turn3?.anthropic.tools_reordered).toBe(true);
     expect((turn3?.json.only_headroom as string[]).length).toBeGreaterThan(0);
-    expect(turn3?.json.only_headroom).toContain("$.messages[3].content[0].tool_use_id");
     expect([(turn3?.anthropic.direct as Json).message_count, (turn3?.anthropic.headroom as Json).message_count]).toEqual([3, 4]);
     expect((original.summary as { paired: number }).paired).toBe(6);
     expect(original.only_headroom).toHaveLength(1);
