@@ -76,7 +76,7 @@ describe("sanitize: the same report from sanitized captures", () => {
     expect(original.only_headroom).toHaveLength(1);
     expect(paired.find((pair) => pair.direct_sequence === 1)?.json.changed).toEqual(["$.messages[0].content"]);
     const turn6 = paired.find((pair) => pair.direct_sequence === 6);
-    expect(turn6?.headers).toEqual({ only_direct: [], only_headroom: [], changed: [] });
+    expect(turn6?.headers).toMatchObject({ only_direct: [], only_headroom: [], changed: [] });
     expect(paired.find((pair) => pair.direct_sequence === 2)?.headers.only_headroom).toEqual(["x-forwarded-for", "x-headroom-mode"]);
   });
 
