@@ -137,6 +137,7 @@ export function headroomLane(): Array<Json | string> {
     messagesRecord("headroom-client", 6, turn([USER_1, ASSISTANT_1, INSERTED, RESULT_PROXY, { role: "assistant", content: "Fixed." }, { role: "user", content: "no" }], sorted), {
       usage: usage(25, 2400),
     }),
-    messagesRecord("headroom-client", 7, SIDE_REQUEST, { usage: usage(12, 0, 5) }),
+    // Only in this lane: a title request.
+    messagesRecord("headroom-client", 7, { ...SIDE_REQUEST, messages: [{ role: "user", content: "Write a 5-word title for this session." }] }, { usage: usage(14, 0, 9) }),
   ];
 }
