@@ -208,6 +208,12 @@ describe("sanitize: bad command lines and bad input", () => {
     expect(existsSync(second)).toBe(false);
   });
 
+  it("says in one line when an output cannot be written (exit 1)", () => {
+    const result = runCli(["sanitize", direct, "/proc/no-such-dir/out.jsonl"]);
+    expect(result.status).toBe(1);
+    expect(expectOneLineError(result)).toMatch(/^headroom-analyze: error: cannot write sanitized capture \/proc\/no-such-dir\/out\.jsonl \(E[A-Z]+\)$/);
+  });
+
   it("is listed in --help", () => {
     const result = runCli(["--help"]);
     expect(result.stdout).toMatch(/sanitize <in> <out>/);
