@@ -74,7 +74,9 @@ function elementPath(section: Section, element: PromptElement): string {
 
 /**
  * Where `later` stops starting with `earlier` (both prompts of one conversation); null when it
- * starts with all of it. `paths` names JSON path ids (for the path inside the element).
+ * starts with all of it: the first differing path inside an edited element, or the element itself
+ * when it was inserted (the earlier element comes later) or replaced by another kind of section.
+ * `paths` names JSON path ids.
  */
 export function prefixBreak(earlier: Exchange & { prompt: Prompt }, later: Exchange & { prompt: Prompt }, paths: readonly string[]): string | null {
   const length = size(earlier.prompt);
@@ -87,7 +89,9 @@ export function prefixBreak(earlier: Exchange & { prompt: Prompt }, later: Excha
       return last && last.section === a.section ? `$.${a.section}[${last.element.index + 1}]` : elementPath(a.section, a.element);
     }
     if (a.section === b.section && a.element.key === b.element.key) continue;
-    if (a.section === b.section && earlier.json && later.json) {
+    // The earlier element further on: something was inserted before it, not edited inside it.
+    const inserted = a.section === b.section && later.prompt[a.section].some((element) => element.index > b.element.index && element.key === a.element.key);
+    if (a.section === b.section && !inserted && earlier.json && later.json) {
       const leaf = firstLeafDifference(earlier.json, a.element, later.json, b.element, paths);
       if (leaf) return leaf;
     }
