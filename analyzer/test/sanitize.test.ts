@@ -2,6 +2,7 @@ import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CANARY_VALUES, expectOneLineError, runCli, tempDir, writeJsonl, type Json } from "./helpers.js";
+import { jsonLength, Pseudonyms } from "../src/pseudonyms.js";
 import { directLane, headroomLane } from "./sanitize-fixture.js";
 
 const dir = tempDir();
@@ -219,5 +220,31 @@ describe("sanitize: bad command lines and bad input", () => {
     expect(result.stdout).toMatch(/sanitize <in> <out>/);
     const own = runCli(["sanitize", "--help"]);
     expect(own.stdout).toContain("--salt");
+  });
+});
+
+describe("stand-ins", () => {
+  it("have the JSON length of the original, escapes, non-ASCII and lone surrogates included", () => {
+    const pseudonyms = new Pseudonyms("t");
+    for (const text of ["a", 'say "hi"\n', "tab\there", "Ümlaut 🚀", "\ud800 lone", "\u0001", "x".repeat(5000)]) {
+      const standIn = pseudonyms.text(text);
+      expect(jsonLength(standIn)).toBe(jsonLength(text));
+      expect(Buffer.byteLength(JSON.stringify(standIn))).toBe(Buffer.byteLength(JSON.stringify(text)));
+    }
+  });
+
+  it("stay different for different short strings as long as their length has stand-ins left", () => {
+    const pseudonyms = new Pseudonyms();
+    const chars = Array.from({ length: 64 }, (_, i) => String.fromCharCode(0x21 + i)).filter((c) => c !== '"' && c !== "\\");
+    const standIns = new Set(chars.map((c) => pseudonyms.text(c)));
+    expect(standIns.size).toBe(chars.length);
+    expect(pseudonyms.clashes).toBe(0);
+    expect(chars.map((c) => pseudonyms.text(c))).toEqual([...standIns]);
+  });
+
+  it("keep id prefixes, not ids", () => {
+    const standIn = new Pseudonyms().text("toolu_01HJk3mPq9RsT4uVwXyZ2aBc");
+    expect(standIn).toMatch(/^toolu_[A-Za-z0-9_-]{22}\.\.$/);
+    expect(standIn).not.toContain("HJk3mPq9");
   });
 });
