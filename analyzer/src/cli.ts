@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
-import { makeFolders } from "./folders.js";
+import { makeFolders } from "./output-file.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";

@@ -13,13 +13,11 @@
  * One key for all files of a run, so ids and strings match across lanes; every input line gives
  * one output line (blank where the input had nothing to keep), so `file:line` stays valid.
  */
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
 import { headerValue } from "./anthropic-summary.js";
-import { InputError, OutputError } from "./errors.js";
-import { makeFolders } from "./folders.js";
+import { InputError } from "./errors.js";
 import { JsonTooDeepError, MAX_JSON_DEPTH } from "./json-leaves.js";
 import { fileSize, loadRecords } from "./load.js";
+import { PrivateOutput } from "./output-file.js";
 import { Pseudonyms } from "./pseudonyms.js";
 import { REDACTED, redactHeaders, redactUrl } from "./redact.js";
 import { bodyBytes, requestBody } from "./request-body.js";
@@ -230,64 +228,6 @@ export class Sanitizer {
   }
 }
 
-/** A file written under a temporary name (mode 0600) and renamed into place only when all input was good. */
-class PrivateOutput {
-  private handle: FileHandle | null = null;
-  private readonly temporary: string;
-  private pending: string[] = [];
-  private pendingLength = 0;
-
-  constructor(readonly path: string) {
-    this.temporary = `${resolve(path)}.partial-${process.pid}`;
-  }
-
-  private fail(error: unknown): never {
-    throw new OutputError(`cannot write sanitized capture ${this.path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-
-  async open(): Promise<void> {
-    try {
-      await makeFolders(dirname(this.temporary));
-      this.handle = await open(this.temporary, "w", 0o600);
-    } catch (error) {
-      this.fail(error);
-    }
-  }
-
-  async write(text: string): Promise<void> {
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= 1 << 16) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pendingLength === 0) return;
-    try {
-      await this.handle?.write(this.pending.join(""));
-    } catch (error) {
-      this.fail(error);
-    }
-    this.pending = [];
-    this.pendingLength = 0;
-  }
-
-  async finish(): Promise<void> {
-    await this.flush();
-    try {
-      await this.handle?.close();
-      this.handle = null;
-      await rename(this.temporary, resolve(this.path));
-    } catch (error) {
-      this.fail(error);
-    }
-  }
-
-  async discard(): Promise<void> {
-    await this.handle?.close().catch(() => undefined);
-    await unlink(this.temporary).catch(() => undefined);
-  }
-}
-
 /** Sanitize one capture into `output` (already opened); returns its record count. */
 async function sanitizeFile(job: SanitizeJob, output: PrivateOutput, sanitizer: Sanitizer, options: SanitizeOptions): Promise<number> {
   let written = 0;
@@ -309,7 +249,7 @@ async function sanitizeFile(job: SanitizeJob, output: PrivateOutput, sanitizer: 
 export async function sanitizeCaptures(jobs: readonly SanitizeJob[], options: SanitizeOptions = {}): Promise<SanitizeResult> {
   for (const job of jobs) await fileSize(job.input);
   const sanitizer = new Sanitizer(options.salt);
-  const outputs = jobs.map((job) => new PrivateOutput(job.output));
+  const outputs = jobs.map((job) => new PrivateOutput(job.output, "sanitized capture"));
   let records = 0;
   try {
     for (const [index, job] of jobs.entries()) {
