@@ -171,11 +171,15 @@ describe("sanitize: the same report from sanitized captures", () => {
     expect(readFileSync(a, "utf8")).toBe(readFileSync(b, "utf8"));
   });
 
-  it("says what it wrote", () => {
+  it("says what it wrote, and that a lone capture with a random key matches no other run", () => {
     const out = join(dir, "said.jsonl");
     const result = runCli(["sanitize", direct, out]);
     expect(result.status).toBe(0);
-    expect(result.stderr).toBe(`Wrote sanitized capture: ${out}\n`);
+    expect(result.stderr).toBe(
+      "headroom-analyze: warning: sanitized with a one-off key: captures sanitized in another run will not match this one (name them all in one call, or give each run the same --salt)\n" +
+        `Wrote sanitized capture: ${out}\n`,
+    );
+    expect(runCli(["sanitize", direct, out, "--salt", "s"]).stderr).toBe(`Wrote sanitized capture: ${out}\n`);
   });
 });
 
