@@ -53,8 +53,12 @@ function numbersOf<K extends string>(value: unknown, keys: readonly K[]): Record
 const USAGE_FIELDS = ["input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"] as const;
 const TIMING_FIELDS = ["response_headers_ms", "first_byte_ms", "end_ms"] as const;
 
+const CACHE_CREATION_FIELDS = ["ephemeral_5m_input_tokens", "ephemeral_1h_input_tokens"] as const;
+
 function usageOf(value: unknown): Usage | null {
-  return numbersOf(value, USAGE_FIELDS);
+  const usage: Usage | null = numbersOf(value, USAGE_FIELDS);
+  const split = usage ? numbersOf((value as { cache_creation?: unknown }).cache_creation, CACHE_CREATION_FIELDS) : null;
+  return usage && split ? { ...usage, cache_creation: split } : usage;
 }
 
 function timingsOf(value: unknown): Timings | null {
