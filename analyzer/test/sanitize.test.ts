@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CANARY_VALUES, expectOneLineError, runCli, tempDir, writeJsonl, type Json } from "./helpers.js";
 import { jsonLength, Pseudonyms } from "../src/pseudonyms.js";
+import { Sanitizer } from "../src/sanitize.js";
 import { directLane, headroomLane } from "./sanitize-fixture.js";
 
 const dir = tempDir();
@@ -250,5 +251,70 @@ describe("stand-ins", () => {
     const standIn = new Pseudonyms().text("toolu_01HJk3mPq9RsT4uVwXyZ2aBc");
     expect(standIn).toMatch(/^toolu_[A-Za-z0-9_-]{22}\.\.$/);
     expect(standIn).not.toContain("HJk3mPq9");
+  });
+});
+
+describe("sanitized bodies compare like the originals (seeded random pairs)", () => {
+  /** A small seeded PRNG (mulberry32), so a failure can be replayed. */
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const STRINGS = ["", "a", "b", "ok", "no", "yes", "text", "user", "Bash", "tool_use", "toolu_01ABCDEFGHJK", "toolu_01ABCDEFGHJL", 'q"uote\n', "Ümlaut 🚀", "x".repeat(40), "x".repeat(39) + "y"];
+  const KEYS = ["type", "role", "name", "id", "tool_use_id", "text", "content", "input", "metadata", "model", "cache_control", "a", "b"];
+
+  function value(next: () => number, depth: number): unknown {
+    const r = next();
+    if (depth > 4 || r < 0.45) return STRINGS[Math.floor(next() * STRINGS.length)];
+    if (r < 0.55) return Math.floor(next() * 5);
+    if (r < 0.6) return next() < 0.5;
+    if (r < 0.8) return Array.from({ length: Math.floor(next() * 4) }, () => value(next, depth + 1));
+    const object: Record<string, unknown> = {};
+    for (let i = Math.floor(next() * 4); i > 0; i--) object[KEYS[Math.floor(next() * KEYS.length)] as string] = value(next, depth + 1);
+    return object;
+  }
+
+  /** The body with about one leaf in five replaced. */
+  function mutate(body: unknown, next: () => number): unknown {
+    if (body === null || typeof body !== "object") return next() < 0.2 ? value(next, 4) : body;
+    if (Array.isArray(body)) return body.map((item) => mutate(item, next));
+    return Object.fromEntries(Object.entries(body).map(([key, item]) => [key, mutate(item, next)]));
+  }
+
+  function leaves(body: unknown, path = "$", out = new Map<string, string>()): Map<string, string> {
+    if (body === null || typeof body !== "object") out.set(path, JSON.stringify(body));
+    else if (Array.isArray(body)) body.forEach((item, i) => leaves(item, `${path}[${i}]`, out));
+    else for (const [key, item] of Object.entries(body)) leaves(item, `${path}.${key}`, out);
+    return out;
+  }
+
+  it("keeps every path, which leaves are equal across the pair, and the JSON length (2,000 pairs)", () => {
+    const next = random(20261127);
+    const sanitizer = new Sanitizer();
+    for (let i = 0; i < 2000; i++) {
+      const a = { tools: [{ name: "Read", description: value(next, 3) }], messages: value(next, 1) };
+      const b = mutate(a, next);
+      const [sa, sb] = [sanitizer.body(a), sanitizer.body(b)];
+      expect(Buffer.byteLength(JSON.stringify(sa))).toBe(Buffer.byteLength(JSON.stringify(a)));
+      const [la, lb, lsa, lsb] = [leaves(a), leaves(b), leaves(sa), leaves(sb)];
+      expect([...lsa.keys()]).toEqual([...la.keys()]);
+      expect([...lsb.keys()]).toEqual([...lb.keys()]);
+      for (const [path, leaf] of la) {
+        if (lb.has(path)) expect(lsa.get(path) === lsb.get(path), `pair ${i} at ${path}`).toBe(leaf === lb.get(path));
+      }
+    }
+    expect(sanitizer.pseudonyms.clashes).toBe(0);
+  });
+
+  it("treats a value alike whatever sits beside it (a block whose type changes keeps its name's status)", () => {
+    const sanitizer = new Sanitizer();
+    const a = sanitizer.body({ messages: [{ role: "assistant", content: [{ type: "tool_use", name: "Bash", id: "toolu_01ABCDEFGHJK" }] }] }) as Json;
+    const b = sanitizer.body({ messages: [{ role: "assistant", content: [{ type: "text", name: "Bash", id: "toolu_01ABCDEFGHJK" }] }] }) as Json;
+    expect(leaves(a).get("$.messages[0].content[0].name")).toBe(leaves(b).get("$.messages[0].content[0].name"));
   });
 });
