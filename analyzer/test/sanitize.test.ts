@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { CANARY_VALUES, expectOneLineError, runCli, tempDir, writeJsonl, type Json } from "./helpers.js";
 import { jsonLength, Pseudonyms } from "../src/pseudonyms.js";
 import { Sanitizer } from "../src/sanitize.js";
-import { directLane, headroomLane } from "./sanitize-fixture.js";
+import { baselineLane, directLane, headroomLane } from "./sanitize-fixture.js";
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,7 +45,7 @@ function comparable(report: Json): unknown {
     }
     if (Array.isArray(value)) return value.map((item) => visit(item, key));
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "generated_at" && k !== "inputs" && k !== "file").map(([k, v]) => [k, visit(v, k)]));
+      return Object.fromEntries(Object.entries(value).filter(([k]) => !["generated_at", "inputs", "file", "baseline"].includes(k)).map(([k, v]) => [k, visit(v, k)]));
     }
     return value;
   };
@@ -181,6 +181,25 @@ describe("sanitize: the same report from sanitized captures", () => {
         `Wrote sanitized capture: ${out}\n`,
     );
     expect(runCli(["sanitize", direct, out, "--salt", "s"]).stderr).toBe(`Wrote sanitized capture: ${out}\n`);
+  });
+});
+
+describe("sanitize: three captures in one call, with a baseline", () => {
+  it("gives the same report with --baseline, noise included", () => {
+    const baseline = writeJsonl(dir, "baseline.jsonl", baselineLane());
+    const out = (name: string) => join(dir, "three", name);
+    const result = runCli(["sanitize", direct, out("d.jsonl"), headroom, out("h.jsonl"), baseline, out("b.jsonl"), "-q"]);
+    expect(result.status, result.stderr).toBe(0);
+    const report = (d: string, h: string, b: string, name: string) => {
+      const file = join(dir, `${name}.json`);
+      const run = runCli(["--direct", d, "--headroom", h, "--baseline", b, "--json-output", file, "-o", join(dir, `${name}.md`), "-q"]);
+      expect(run.status, run.stderr).toBe(0);
+      return JSON.parse(readFileSync(file, "utf8")) as Json;
+    };
+    const original = report(direct, headroom, baseline, "baseline-original");
+    const sanitized = report(out("d.jsonl"), out("h.jsonl"), out("b.jsonl"), "baseline-sanitized");
+    expect((original.summary as { noise: { json: number } }).noise.json).toBe(6);
+    expect(comparable(sanitized)).toEqual(comparable(original));
   });
 });
 
