@@ -40,7 +40,7 @@ test-analyzer: build ## Analyzer tests (vitest)
 test-addon: venv ## Addon lint, types and tests (ruff, mypy --strict, pytest)
 	$(VENV)/bin/ruff check addons
 	$(VENV)/bin/ruff format --check addons
-	$(VENV)/bin/mypy --strict addons/mitm_capture.py addons/offline_upstream.py
+	$(VENV)/bin/mypy --strict addons/mitm_capture.py addons/offline_upstream.py addons/headroom_capture
 	$(VENV)/bin/pytest -q addons/tests
 
 test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
