@@ -7,7 +7,8 @@ need (header tuples and body bytes, no copies) and put it on a queue; a sender t
 the writer's stdin; the writer builds each record and appends it, in the order the messages were sent (one
 writer per file, one O_APPEND write per line).
 
-The writer exits when its stdin closes: at `done`, or when mitmdump dies for any reason. It ignores SIGINT and
+The writer runs at a lower CPU priority (nice 10): where the machine has no idle core, the traffic comes first.
+It exits when its stdin closes: at `done`, or when mitmdump dies for any reason. It ignores SIGINT and
 SIGTERM, which a terminal or a process-group kill sends to it too, so that everything queued is still written.
 Its log lines travel back over its stdout and are logged by mitmdump, so they look like every other log line.
 
@@ -134,9 +135,16 @@ def serve(source: IO[bytes], out: IO[bytes]) -> None:
         builder.close()
 
 
+# How much lower the writer's CPU priority is than mitmdump's: on a busy machine the traffic goes first and the
+# records follow as soon as there is a free moment (the queue holds them meanwhile).
+WRITER_NICENESS = 10
+
+
 def main() -> None:
     for name in ("SIGINT", "SIGTERM"):
         signal.signal(getattr(signal, name), signal.SIG_IGN)
+    with contextlib.suppress(OSError):
+        os.nice(WRITER_NICENESS)
     serve(sys.stdin.buffer, sys.stdout.buffer)
 
 
