@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -543,3 +544,107 @@ def test_appending_continues_after_the_highest_sequence(output: Path) -> None:
         capture.requestheaders(flow := anthropic_flow())
         capture.response(flow)
     assert records(output)[-1]["sequence"] == 10
+
+
+# --- secrets in bodies: scrubbed before cutting, decoded before scrubbing -----------------------------------------
+
+CANARY_KEY = "CANARYKEY0-unit-not-a-real-key"
+
+
+def body_record(output: Path, body: bytes, body_bytes: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    capture = Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_BODY_BYTES": body_bytes})
+    with running(capture):
+        flow = anthropic_flow(body=body)
+        flow.request.headers["content-type"] = "text/plain"
+        flow.request.headers["x-api-key"] = CANARY_KEY
+        for name, value in (extra or {}).items():
+            flow.request.headers[name] = value
+        capture.requestheaders(flow)
+        capture.response(flow)
+    (record,) = records(output)
+    return record
+
+
+def test_a_secret_at_the_cut_is_scrubbed_before_the_body_is_cut(output: Path) -> None:
+    body = b"f" * 995 + CANARY_KEY.encode()  # the cap falls inside the key
+    record = body_record(output, body, "1000")
+    copy = base64.b64decode(record["request_body_b64"])
+    assert copy == b"f" * 995 + b"<reda"
+    assert b"CANARY" not in copy
+    assert record["request_body_truncated"] is True
+    assert record["request_body_decoded"] is False
+
+
+def test_a_gzip_text_body_is_stored_decoded_and_scrubbed(output: Path) -> None:
+    raw = gzip.compress(b"token in text: " + CANARY_KEY.encode() + b" end")
+    record = body_record(output, raw, "1000", {"content-encoding": "gzip"})
+    assert base64.b64decode(record["request_body_b64"]) == b"token in text: <redacted> end"
+    assert record["request_body_decoded"] is True
+    assert record["request_body_size"] == len(raw)
+    assert record["request_body_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert CANARY_KEY not in output.read_text()
+
+
+def test_a_body_that_does_not_decode_within_the_bound_keeps_no_copy(output: Path) -> None:
+    from headroom_capture import bodies
+
+    bomb = gzip.compress(b"\0" * (bodies.MAX_DECODED_BYTES + 1))
+    record = body_record(output, bomb, "1000", {"content-encoding": "gzip"})
+    assert "request_body_b64" not in record
+    assert "request_json" not in record
+    assert record["request_body_size"] == len(bomb)
+    broken = body_record(
+        output.with_name("broken.jsonl"), b"not gzip " + CANARY_KEY.encode(), "1000", {"content-encoding": "gzip"}
+    )
+    assert "request_body_b64" not in broken
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd", "gzip, br"])
+def test_decoding_is_bounded_for_every_encoding(encoding: str) -> None:
+    import brotli  # type: ignore[import-untyped]
+    import zstandard
+
+    from headroom_capture.bodies import DecodeError, decode_content
+
+    data = b"x" * 100_000
+
+    def encode(coding: str, payload: bytes) -> bytes:
+        if coding == "gzip":
+            return gzip.compress(payload)
+        if coding == "deflate":
+            return zlib.compress(payload)
+        if coding == "br":
+            out: bytes = brotli.compress(payload)
+            return out
+        return zstandard.ZstdCompressor().compress(payload)
+
+    encoded = data
+    for coding in [c.strip() for c in encoding.split(",")]:
+        encoded = encode(coding, encoded)
+    assert decode_content(encoded, encoding, limit=100_000) == data
+    with pytest.raises(DecodeError, match="more than 99999 bytes"):
+        decode_content(encoded, encoding, limit=99_999)
+
+
+# --- failed CONNECTs (issue: a lane with no route to its upstream recorded nothing) -----------------------------
+
+
+def test_a_failed_connect_is_one_record_with_its_cause(addon: Capture, output: Path) -> None:
+    flow = tflow.tflow(req=http.Request.make("CONNECT", "https://api.anthropic.com:443/", b"", {}), resp=False)
+    flow.request.host, flow.request.port = "api.anthropic.com", 443
+    flow.response = http.Response.make(
+        502,
+        "Cannot connect to api.anthropic.com:443: [Errno -2] Name or service not known If you plan to redirect "
+        "requests away from this server, consider setting `connection_strategy` to `lazy` to suppress early "
+        "connections.",
+    )
+    addon.http_connect_error(flow)
+    addon.http_connect_error(flow)  # never twice
+    (record,) = records(output, addon)
+    assert record["method"] == "CONNECT"
+    assert record["url"] == "api.anthropic.com:443"
+    assert record["error"] == {
+        "kind": "upstream_connect",
+        "message": "Cannot connect to api.anthropic.com:443: [Errno -2] Name or service not known",
+    }
+    assert record["response_status"] is None

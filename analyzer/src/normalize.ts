@@ -15,7 +15,7 @@ import type { Exchange, Timings, Usage } from "./exchange.js";
 import { flattenJson, PathTable } from "./json-leaves.js";
 import type { RawRecord } from "./load.js";
 import { ElementKeys, promptOf } from "./prompt.js";
-import { redactHeaders, redactUrl, scrubText } from "./redact.js";
+import { recordSecrets, redactHeaders, redactUrl, scrubJson, scrubSecrets, scrubText, secretForms } from "./redact.js";
 
 // The names that lived here before the split, for importers that still expect them here.
 export { anthropicSummary } from "./anthropic-summary.js";
@@ -70,16 +70,24 @@ function errorOf(value: unknown): Exchange["error"] {
   return { kind: stringOr(error.kind, "other"), message: scrubText(stringOr(error.message, "")) };
 }
 
+/** Largest body the analyzer inflates, as the addon: a "zip bomb" stays undecoded instead of filling memory. */
+export const MAX_DECODED_BYTES = 64 << 20;
+
+function scrubError(error: Exchange["error"], scrub: (text: string) => string): Exchange["error"] {
+  return error ? { kind: error.kind, message: scrub(error.message) } : null;
+}
+
 function undoContentEncoding(bytes: Buffer, encoding: string | null): Buffer {
+  const bound = { maxOutputLength: MAX_DECODED_BYTES };
   try {
     switch ((encoding ?? "").toLowerCase().trim()) {
       case "gzip":
       case "x-gzip":
-        return gunzipSync(bytes);
+        return gunzipSync(bytes, bound);
       case "deflate":
-        return inflateSync(bytes);
+        return inflateSync(bytes, bound);
       case "br":
-        return brotliDecompressSync(bytes);
+        return brotliDecompressSync(bytes, bound);
       default:
         return bytes;
     }
@@ -118,26 +126,37 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
   const redacted = redactUrl(rawUrl.trim(), stringOr(record.host, ""));
   if (!redacted) throw new InputError(`${where}: url is not a valid URL`);
 
-  const headers = redactHeaders(record.request_headers);
+  // Secrets a record still carries in the clear (records of other tools may) are removed from everything kept.
+  const query = rawUrl.split("#")[0]?.split("?").slice(1).join("?") ?? "";
+  const forms = secretForms(recordSecrets([record.request_headers, record.response_headers], query));
+  const scrub = (text: string): string => (forms.length ? scrubSecrets(text, forms) : text);
+  const headers = redactHeaders(record.request_headers).map(([name, value]): [string, string] => [name, scrub(value)]);
   const upperMethod = method.trim().toUpperCase();
+  const url = scrub(redacted.url);
+  const path = scrub(redacted.path);
 
   // The body: v1 carries request_json; the original harness may carry only the raw bytes.
   let body: unknown = record.request_json ?? undefined;
   let size = numberOrNull(record.request_body_size);
   let sha = typeof record.request_body_sha256 === "string" && record.request_body_sha256 !== "" ? record.request_body_sha256 : null;
   let truncated = record.request_body_truncated === true;
+  // request_body_decoded: the copy is the body after undoing its Content-Encoding, not the bytes as sent.
+  const decoded = record.request_body_decoded === true;
   const bytes = body === undefined || sha === null || size === null ? bodyBytes(record) : null;
   if (bytes) {
     if (truncated && size !== null && bytes.length >= size) truncated = false;
     if (!truncated) {
-      size ??= bytes.length;
-      sha ??= createHash("sha256").update(bytes).digest("hex");
+      if (!decoded) {
+        size ??= bytes.length;
+        sha ??= createHash("sha256").update(bytes).digest("hex");
+      }
       if (body === undefined) {
         const encoding = typeof record.request_content_encoding === "string" ? record.request_content_encoding : headerValue(headers, "content-encoding");
-        body = parseJsonBytes(undoContentEncoding(bytes, encoding));
+        body = parseJsonBytes(decoded ? bytes : undoContentEncoding(bytes, encoding));
       }
     }
   }
+  if (forms.length && body !== undefined) body = scrubJson(body, forms);
 
   const flat = body === undefined ? null : flattenJson(body, context.paths);
   const status = numberOrNull(record.response_status);
@@ -148,10 +167,10 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     sequence: Number.isInteger(record.sequence) ? (record.sequence as number) : null,
     timestamp: numberOrNull(record.timestamp),
     method: upperMethod,
-    url: redacted.url,
+    url,
     host: redacted.host,
-    path: redacted.path,
-    route: `${upperMethod} ${redacted.host}${redacted.path}`,
+    path,
+    route: `${upperMethod} ${redacted.host}${path}`,
     request_headers: headers,
     request_body_size: size,
     request_body_sha256: sha,
@@ -164,7 +183,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     prompt: flat ? promptOf(body, flat, context.keys) : null,
     usage: usageOf(record.usage),
     timings: timingsOf(record.timings),
-    error: errorOf(record.error),
+    error: scrubError(errorOf(record.error), scrub),
   };
 }
 
