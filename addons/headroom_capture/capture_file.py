@@ -84,8 +84,8 @@ class CaptureFile:
             data = b"\n" + line if self.needs_newline else line
             written = os.write(self.fd, data)
             if written != len(data):
-                self.needs_newline = True
-                raise OSError(errno.ENOSPC, "short write (disk full?)")
+                self.take_back(written)
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
             self.needs_newline = False
             return True
         except OSError as e:
@@ -94,6 +94,18 @@ class CaptureFile:
             if stage == "write" and self.fd is not None and e.errno not in (errno.ENOSPC, errno.EDQUOT):
                 self.close()
             return False
+
+    def take_back(self, written: int) -> None:
+        """
+        Remove the start of a line a short write (a full disk) left at the end of the file, so that the capture
+        holds whole lines only; if that fails, the next record starts on a fresh line instead.
+        """
+        if self.fd is None:
+            return
+        try:
+            os.ftruncate(self.fd, os.fstat(self.fd).st_size - written)
+        except OSError:
+            self.needs_newline = True
 
     def open(self) -> int:
         folder = self.path.parent

@@ -122,6 +122,8 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 self.reply(200, "application/octet-stream", BINARY_RESPONSE)
             elif url.path == "/slow-sse":
                 self.stream(spacing=0.3, repeat=40)
+            elif url.path == "/fast-sse":
+                self.stream(spacing=0, repeat=1)
             else:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 self.reply(200, "application/json", json.dumps({"ok": True, **query}).encode())
