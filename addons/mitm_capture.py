@@ -14,3 +14,10 @@ whose defaults come from the CAPTURE_* environment variables; see addons/README.
 from headroom_capture.addon import Capture
 
 addons = [Capture()]
+
+if __name__ == "__main__":
+    # `python3 addons/mitm_capture.py --options`: the capture options as `mitmdump --options` prints options
+    # (mitmdump prints its list before it loads `-s` scripts, so its own list cannot show them).
+    from headroom_capture.options import describe_options
+
+    print(describe_options())

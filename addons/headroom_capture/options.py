@@ -156,3 +156,13 @@ def parse_hosts(name: str, values: Mapping[str, Any], allow_all: bool = False) -
                 f"{spec.label}: {host!r} is not a host name (no scheme, port or path, e.g. api.anthropic.com)"
             )
     return frozenset(h.strip("[]").rstrip(".") for h in hosts)
+
+
+def describe_options(env: Mapping[str, str] | None = None) -> str:
+    """The options in `mitmdump --options` style: a comment with the help, then `name: default`."""
+    defaults = defaults_from_env(env)
+    blocks = []
+    for spec in OPTIONS:
+        shown = "<set>" if spec.name == "capture_proxy_token" and defaults[spec.name] else repr(defaults[spec.name])
+        blocks.append(f"# {spec.help} Default: ${spec.env}. Type str.\n{spec.name}: {shown}")
+    return "\n\n".join(blocks)
