@@ -25,8 +25,8 @@ const argv = yargs(hideBin(process.argv))
   .scriptName("bench-lane")
   .usage("$0: a capture lane against plain mitmdump, same run, loopback only")
   .option("rounds", { type: "number", default: 5, describe: "Alternating rounds per proxy" })
-  .option("throughput-requests", { type: "number", default: 600, describe: "100 KB POSTs per round" })
-  .option("latency-requests", { type: "number", default: 60, describe: "1 MB POSTs per round" })
+  .option("throughput-requests", { type: "number", default: 300, describe: "100 KB POSTs per round" })
+  .option("latency-requests", { type: "number", default: 40, describe: "1 MB POSTs per round" })
   .strict()
   .parseSync();
 
@@ -200,6 +200,14 @@ async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), "bench-lane-"));
   const upstream = await startUpstream();
   const proxies: Proxy[] = [];
+  // Ctrl-C or a kill: stop both mitmdumps and remove the work folder before leaving.
+  const interrupted = (signal: NodeJS.Signals) => {
+    for (const proxy of proxies) proxy.process.kill("SIGKILL");
+    rmSync(work, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
   try {
     const plain = await startProxy("plain", work, false);
     proxies.push(plain);
