@@ -94,7 +94,9 @@ def redact_url(url: str, secrets: set[str]) -> str:
 
 def long_secrets(secrets: Iterable[str]) -> list[str]:
     # Longest first, so that a secret containing another is removed whole.
-    return sorted({s for s in secrets if len(s) >= MIN_SCRUB_LENGTH}, key=len, reverse=True)
+    # `<redacted>` itself (also percent-encoded, as an already redacted URL carries it) is no secret.
+    found = {s for s in secrets if len(s) >= MIN_SCRUB_LENGTH and unquote_plus(s) != REDACTED}
+    return sorted(found, key=len, reverse=True)
 
 
 def secret_forms(secrets: Iterable[str]) -> list[str]:

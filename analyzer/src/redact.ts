@@ -127,7 +127,8 @@ export function recordSecrets(headerSets: unknown[], query: string): Set<string>
 export function secretForms(secrets: Iterable<string>): string[] {
   const forms = new Set<string>();
   for (const secret of secrets) {
-    if (secret.length < MIN_SCRUB_LENGTH || secret === REDACTED) continue;
+    // `<redacted>` itself (also percent-encoded, as an already redacted URL carries it) is no secret.
+    if (secret.length < MIN_SCRUB_LENGTH || unquotePlus(secret) === REDACTED) continue;
     forms.add(secret).add(percentEncode(secret)).add(percentEncode(secret, "/:"));
   }
   return [...forms].sort((a, b) => b.length - a.length);
