@@ -192,17 +192,18 @@ class Writer:
         self.put(("flush", self.flush_tokens))
         return done.wait(timeout)
 
-    def close(self, timeout: float = 60.0) -> None:
-        """Write everything queued, then stop the writer process."""
+    def close(self, timeout: float = 300.0) -> None:
+        """
+        Hand everything queued to the writer and wait until it has written it. A writer still busy after `timeout`
+        is left to finish on its own (it exits once its input is drained), never killed with records in hand.
+        """
         self.queue.put(STOP)
         self.sender.join(timeout)
         if self.process is not None:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                logger.error("capture: the record writer did not finish within %d s; stopping it", timeout)
-                self.process.kill()
-                self.process.wait()
+                logger.warning("capture: the record writer is still busy after %d s; it finishes on its own", timeout)
 
     # -- the sender thread
 

@@ -80,7 +80,7 @@ def test_a_thousand_exchanges_at_fifty_concurrent_half_sse(
         results = list(pool.map(one, range(EXCHANGES)))
     elapsed = time.monotonic() - started
     assert results == [(200, True)] * EXCHANGES
-    wait_until(lambda: len(lines_of(output)) >= EXCHANGES, 120, "every record to be written")
+    wait_until(lambda: len(lines_of(output)) >= EXCHANGES, 300, "every record to be written")
     assert dump.stop() == 0
     records, corrupt = valid_records(output)
     print(
