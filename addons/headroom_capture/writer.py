@@ -29,6 +29,7 @@ import struct
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -44,9 +45,17 @@ STOP = None  # put on the queue: close the writer's stdin once everything before
 
 
 def write_frame(out: IO[bytes], message: tuple[Any, ...]) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    """
+    One message: a pickled head, then the bodies it carries as they are. Bodies travel outside the pickle so that
+    a megabyte request is copied once, into the pipe, and not first into a pickle as well.
+    """
+    head, blobs = detach_bodies(message)
+    data = pickle.dumps((head, [-1 if blob is None else len(blob) for blob in blobs]), protocol=pickle.HIGHEST_PROTOCOL)
     out.write(FRAME.pack(len(data)))
     out.write(data)
+    for blob in blobs:
+        if blob:
+            out.write(blob)
 
 
 def read_frame(source: IO[bytes]) -> tuple[Any, ...] | None:
@@ -57,8 +66,37 @@ def read_frame(source: IO[bytes]) -> tuple[Any, ...] | None:
     data = source.read(length)
     if len(data) < length:
         return None
-    message = pickle.loads(data)  # noqa: S301 - our own pipe, written by the addon that started us
-    return message if isinstance(message, tuple) else None
+    loaded = pickle.loads(data)  # noqa: S301 - our own pipe, written by the addon that started us
+    message, sizes = loaded
+    blobs: list[bytes | None] = []
+    for size in sizes:
+        blob = source.read(size) if size > 0 else (b"" if size == 0 else None)
+        if blob is not None and len(blob) < size:
+            return None
+        blobs.append(blob)
+    return attach_bodies(message, blobs) if isinstance(message, tuple) else None
+
+
+def detach_bodies(message: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[bytes | None]]:
+    """The message without its body bytes, and those bytes (None where a response has no body)."""
+    if message[0] == "chunk":
+        return message[:2], [message[2]]
+    if message[0] == "record":
+        snapshot: ExchangeSnapshot = message[1]
+        response = snapshot.response
+        light = replace(snapshot, request_raw=b"", response=replace(response, raw=None) if response else None)
+        return ("record", light), [snapshot.request_raw, response.raw if response else None]
+    return message, []
+
+
+def attach_bodies(message: tuple[Any, ...], blobs: list[bytes | None]) -> tuple[Any, ...]:
+    if message[0] == "chunk":
+        return (*message, blobs[0] or b"")
+    if message[0] == "record":
+        snapshot: ExchangeSnapshot = message[1]
+        response = replace(snapshot.response, raw=blobs[1]) if snapshot.response else None
+        return ("record", replace(snapshot, request_raw=blobs[0] or b"", response=response))
+    return message
 
 
 # --- the writer process ----------------------------------------------------------------------------------------
