@@ -11,7 +11,7 @@ import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
-import { makeFolders } from "./folders.js";
+import { makeFolders } from "./output-file.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
@@ -214,6 +214,9 @@ async function runSanitize(args: { files: string[]; salt?: string; quiet: boolea
       warn(message);
     },
   }).finally(() => progress.done());
+  if (jobs.length === 1 && args.salt === undefined) {
+    warn("sanitized with a one-off key: captures sanitized in another run will not match this one (name them all in one call, or give each run the same --salt)");
+  }
   if (result.clashes > 0) warn(`${result.clashes} short strings share a stand-in with another string of their length; paths holding them may show as unchanged`);
   if (!args.quiet) for (const job of jobs) process.stderr.write(`Wrote sanitized capture: ${job.output}\n`);
 }
