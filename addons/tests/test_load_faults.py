@@ -248,6 +248,7 @@ def test_a_failed_connect_is_recorded_with_its_cause(
         assert dump.stop() == 0
     records, corrupt = valid_records(output)
     (record,) = records
+    print(f"\nfailed CONNECT: error {record['error']}")
     assert corrupt == 0
     assert record["method"] == "CONNECT"
     assert record["url"] == f"127.0.0.1:{port}"
