@@ -32,11 +32,13 @@ export interface NormalizeContext {
   keys: ElementKeys;
   /** Repeated strings of lanes read in worker threads, one copy each (shared-strings.ts). */
   strings: StringPool;
+  /** The last exchange's request headers, whose equal pairs the next exchange shares. */
+  lastHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
 export function createContext(): NormalizeContext {
   const paths = new PathTable();
-  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool() };
+  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool(), lastHeaders: [] };
 }
 
 function numberOrNull(value: unknown): number | null {
@@ -108,6 +110,21 @@ function parseJsonBytes(bytes: Buffer): unknown {
 }
 
 /**
+ * Consecutive requests of a lane send nearly the same headers: a pair equal to the last
+ * exchange's pair at the same place is that pair, so thousands of exchanges hold few copies.
+ */
+function sharedPairs(headers: Array<readonly [string, string]>, context: NormalizeContext): Array<readonly [string, string]> {
+  const last = context.lastHeaders;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i] as readonly [string, string];
+    const before = last[i];
+    if (before !== undefined && before[0] === pair[0] && before[1] === pair[1]) headers[i] = before;
+  }
+  context.lastHeaders = headers;
+  return headers;
+}
+
+/**
  * One raw record -> one Exchange. Throws InputError (naming file:line) for a record with no method
  * or url, or a url that is not a URL.
  */
@@ -121,7 +138,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
   const redacted = redactUrl(rawUrl.trim(), stringOr(record.host, ""));
   if (!redacted) throw new InputError(`${where}: url is not a valid URL`);
 
-  const headers = redactHeaders(record.request_headers);
+  const headers = sharedPairs(redactHeaders(record.request_headers), context);
   const upperMethod = method.trim().toUpperCase();
 
   // The body: v1 carries request_json; the original harness may carry only the raw bytes.
