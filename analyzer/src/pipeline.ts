@@ -17,7 +17,7 @@ import { remapLeaves } from "./json-leaves.js";
 import { createContext, inCaptureOrder, type NormalizeContext } from "./normalize.js";
 import { TemplateCounter } from "./json-templates.js";
 import { NoiseFilter } from "./noise.js";
-import { pairExchanges, type PairBy } from "./pair.js";
+import { pairLanes, viewLane, type PairBy } from "./pair.js";
 import { shareStrings } from "./shared-strings.js";
 import { JsonRenderer } from "./render-json.js";
 import type { DeltaExtras } from "./render-delta.js";
@@ -210,30 +210,35 @@ async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
   if (options.baseline !== undefined) files.push(["baseline", options.baseline]);
   const reads = startReading(files, context, options);
   const [direct, headroom] = (await inOrder(reads.slice(0, 2))) as [Lane, Lane];
-  const pairing = pairExchanges(direct.exchanges, headroom.exchanges, options.pairBy);
+  const views = { direct: viewLane(direct.exchanges), headroom: viewLane(headroom.exchanges) };
+  const pairing = pairLanes(views.direct, views.headroom, options.pairBy);
+
+  // Compared while a baseline is still being read; its noise is taken out once it is there.
+  const comparer = new JsonComparer(context.paths);
+  const diffs = pairing.pairs.map((pair) => comparePair(pair, comparer));
+  const baseline = reads[2] ? await reads[2] : undefined;
+  const noise = baseline ? new NoiseFilter(baseline.file, pairLanes(views.direct, viewLane(baseline.exchanges), options.pairBy), comparer) : null;
+  if (noise) pairing.pairs.forEach((pair, index) => noise.apply(diffs[index] as PairDiff, pair.direct));
+  const templates = new TemplateCounter();
+  for (const diff of diffs) templates.add(diff);
   const head = buildReportHead({
     direct,
     headroom,
     pairing,
     pairBy: options.pairBy,
+    diffs,
+    views,
+    paths: context.paths.paths,
     generatedAt: options.generatedAt,
     labels: options.labels,
     prices: options.prices,
   });
-  // Compared while a baseline is still being read; its noise is taken out afterwards.
-  const comparer = new JsonComparer(context.paths);
-  const diffs = pairing.pairs.map((pair) => comparePair(pair, comparer));
-  const baseline = reads[2] ? await reads[2] : undefined;
-  if (baseline) {
-    const noise = new NoiseFilter(baseline.file, pairExchanges(direct.exchanges, baseline.exchanges, options.pairBy), comparer);
-    pairing.pairs.forEach((pair, index) => noise.apply(diffs[index] as PairDiff, pair.direct));
+  head.summary.json_templates = templates.templates();
+  if (baseline && noise) {
     head.inputs.baseline = baseline.file;
     head.summary.noise = noise.summary();
     head.warnings.push(...baseline.warnings);
   }
-  const templates = new TemplateCounter();
-  for (const diff of diffs) templates.add(diff);
-  head.summary.json_templates = templates.templates();
   return { head, diffs, extras: { varyingHeaders: templates.varyingHeaders } };
 }
 
