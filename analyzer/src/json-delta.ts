@@ -53,17 +53,22 @@ export function elementPath(kind: PromptKind, element: PromptElement, leaves: Js
   return `$.${kind}[${element.index}]`;
 }
 
-/** Leaf index ranges [start, end) not covered by any prompt element, ascending. */
+/**
+ * Leaf index ranges [start, end) not covered by any prompt element, ascending. Each kind's
+ * elements are in leaf order already and the kinds do not interleave, so the kinds are ordered
+ * by their first leaf and merged without sorting elements.
+ */
 function outsideRanges(prompt: Prompt | null, length: number): number[] {
   if (!prompt) return [0, length];
-  const covered: Array<[number, number]> = [];
-  for (const kind of KINDS) for (const element of prompt[kind]) covered.push([element.start, element.end]);
-  covered.sort((a, b) => a[0] - b[0]);
+  const kinds = KINDS.map((kind) => prompt[kind]).filter((elements) => elements.length > 0);
+  kinds.sort((a, b) => (a[0] as PromptElement).start - (b[0] as PromptElement).start);
   const out: number[] = [];
   let at = 0;
-  for (const [start, end] of covered) {
-    if (start > at) out.push(at, start);
-    at = Math.max(at, end);
+  for (const elements of kinds) {
+    for (const element of elements) {
+      if (element.start > at) out.push(at, element.start);
+      if (element.end > at) at = element.end;
+    }
   }
   if (at < length) out.push(at, length);
   return out;
@@ -264,7 +269,7 @@ function sameLeaves(d: JsonLeaves, de: PromptElement, h: JsonLeaves, he: PromptE
 /** Tools align by name (a tool without one by its key); system blocks and messages by key, gaps paired (messages by role). */
 function alignKind(kind: PromptKind, d: readonly PromptElement[], h: readonly PromptElement[]): Alignment {
   if (kind === "tools") {
-    const byName = (element: PromptElement) => (element.name === null ? `#${element.key}` : `name:${element.name}`);
+    const byName = (element: PromptElement) => element.name ?? element.key;
     return alignElements(d.map(byName), h.map(byName), { pairGaps: false });
   }
   const role = (element: PromptElement) => element.name;

@@ -31,11 +31,13 @@ export interface NormalizeContext {
   keys: ElementKeys;
   /** Repeated strings of lanes read in worker threads, one copy each (shared-strings.ts). */
   strings: StringPool;
+  /** The last exchange's request headers, whose equal pairs the next exchange shares. */
+  lastHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
 export function createContext(): NormalizeContext {
   const paths = new PathTable();
-  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool() };
+  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool(), lastHeaders: [] };
 }
 
 function numberOrNull(value: unknown): number | null {
@@ -91,6 +93,21 @@ function flattenAt(body: unknown, table: PathTable, where: string): Flattened {
 }
 
 /**
+ * Consecutive requests of a lane send nearly the same headers: a pair equal to the last
+ * exchange's pair at the same place is that pair, so thousands of exchanges hold few copies.
+ */
+function sharedPairs(headers: Array<readonly [string, string]>, context: NormalizeContext): Array<readonly [string, string]> {
+  const last = context.lastHeaders;
+  for (let i = 0; i < headers.length; i++) {
+    const pair = headers[i] as readonly [string, string];
+    const before = last[i];
+    if (before !== undefined && before[0] === pair[0] && before[1] === pair[1]) headers[i] = before;
+  }
+  context.lastHeaders = headers;
+  return headers;
+}
+
+/**
  * One raw record -> one Exchange. Throws InputError (naming file:line) for a record with no method
  * or url, a url that is not a URL, a body nested too deeply or one that decodes to too many bytes.
  */
@@ -108,7 +125,10 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
   const query = rawUrl.split("#")[0]?.split("?").slice(1).join("?") ?? "";
   const forms = secretForms(recordSecrets([record.request_headers, record.response_headers], query));
   const scrub = (text: string): string => (forms.length ? scrubSecrets(text, forms) : text);
-  const headers = redactHeaders(record.request_headers).map(([name, value]): [string, string] => [name, scrub(value)]);
+  const headers = sharedPairs(
+    redactHeaders(record.request_headers).map(([name, value]): [string, string] => [name, scrub(value)]),
+    context,
+  );
   const upperMethod = method.trim().toUpperCase();
   const url = scrub(redacted.url);
   const path = scrub(redacted.path);

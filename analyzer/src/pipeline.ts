@@ -122,7 +122,7 @@ function quietFor(options: ReadOptions, reported: Reported): ReadOptions {
  * error is the one reported, as a sequential read would.
  */
 export async function readLanes(direct: string, headroom: string, context: NormalizeContext, options: ReadOptions = {}): Promise<[Lane, Lane]> {
-  const [directLane, headroomLane] = await readLaneFiles(
+  const reads = startReading(
     [
       ["direct", direct],
       ["headroom", headroom],
@@ -130,32 +130,37 @@ export async function readLanes(direct: string, headroom: string, context: Norma
     context,
     options,
   );
-  return [directLane as Lane, headroomLane as Lane];
+  return (await inOrder(reads)) as [Lane, Lane];
 }
 
 /**
- * Read lanes (name, file), two at a time in worker threads (two cores; and two workers' heaps are
- * what the memory target allows). Errors are reported in the order the lanes are given.
+ * Start reading lanes (name, file), two at a time in worker threads (two cores; and two workers'
+ * heaps are what the memory target allows): one promise per lane, so a caller can work on the
+ * first lanes while a third is read. From the TypeScript sources (no built worker) the lanes are
+ * read one after the other in this thread.
  */
-async function readLaneFiles(files: ReadonlyArray<readonly [string, string]>, context: NormalizeContext, options: ReadOptions): Promise<Lane[]> {
-  if (!existsSync(fileURLToPath(WORKER_FILE))) {
-    const lanes: Lane[] = [];
-    for (const [name, file] of files) lanes.push(await readLane(name, file, context, options));
-    return lanes;
-  }
-  const settled: Array<PromiseSettledResult<Lane>> = [];
-  let next = 0;
-  const reader = async () => {
-    while (next < files.length) {
-      const index = next++;
-      const [name, file] = files[index] as readonly [string, string];
-      settled[index] = await readLaneInWorker(name, file, context, options).then(
-        (value) => ({ status: "fulfilled", value }) as const,
-        (reason: unknown) => ({ status: "rejected", reason }) as const,
-      );
-    }
+function startReading(files: ReadonlyArray<readonly [string, string]>, context: NormalizeContext, options: ReadOptions): Array<Promise<Lane>> {
+  const inWorkers = existsSync(fileURLToPath(WORKER_FILE));
+  const read = (name: string, file: string) => (inWorkers ? readLaneInWorker(name, file, context, options) : readLane(name, file, context, options));
+  // A lane starts when one of the running reads ends, in the order given.
+  let free = inWorkers ? 2 : 1;
+  const waiting: Array<() => void> = [];
+  const slot = () => (free > 0 ? ((free -= 1), Promise.resolve()) : new Promise<void>((start) => waiting.push(start)));
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else free += 1;
   };
-  await Promise.all([reader(), reader()]);
+  return files.map(([name, file]) => {
+    const reading = slot().then(() => read(name, file).finally(release));
+    reading.catch(() => undefined); // Reported when awaited, in order (see inOrder).
+    return reading;
+  });
+}
+
+/** Wait for all; the first failure in the given order is the one thrown. */
+async function inOrder(reads: ReadonlyArray<Promise<Lane>>): Promise<Lane[]> {
+  const settled = await Promise.allSettled(reads);
   return settled.map((lane) => {
     if (lane.status === "rejected") throw lane.reason;
     return lane.value;
@@ -203,21 +208,19 @@ async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
     ["headroom", options.headroom],
   ];
   if (options.baseline !== undefined) files.push(["baseline", options.baseline]);
-  const [direct, headroom, baseline] = (await readLaneFiles(files, context, options)) as [Lane, Lane, Lane | undefined];
+  const reads = startReading(files, context, options);
+  const [direct, headroom] = (await inOrder(reads.slice(0, 2))) as [Lane, Lane];
   const views = { direct: viewLane(direct.exchanges), headroom: viewLane(headroom.exchanges) };
   const pairing = pairLanes(views.direct, views.headroom, options.pairBy);
 
-  // Every pair is compared before anything is rendered, so the head can say what the pairs show
-  // (the verdict, templates across pairs, noise). A diff holds path strings shared with the path table.
+  // Compared while a baseline is still being read; its noise is taken out once it is there.
   const comparer = new JsonComparer(context.paths);
+  const diffs = pairing.pairs.map((pair) => comparePair(pair, comparer));
+  const baseline = reads[2] ? await reads[2] : undefined;
   const noise = baseline ? new NoiseFilter(baseline.file, pairLanes(views.direct, viewLane(baseline.exchanges), options.pairBy), comparer) : null;
+  if (noise) pairing.pairs.forEach((pair, index) => noise.apply(diffs[index] as PairDiff, pair.direct));
   const templates = new TemplateCounter();
-  const diffs = pairing.pairs.map((pair) => {
-    const diff = comparePair(pair, comparer);
-    noise?.apply(diff, pair.direct);
-    templates.add(diff);
-    return diff;
-  });
+  for (const diff of diffs) templates.add(diff);
   const head = buildReportHead({
     direct,
     headroom,
@@ -230,7 +233,6 @@ async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
     labels: options.labels,
     prices: options.prices,
   });
-
   head.summary.json_templates = templates.templates();
   if (baseline && noise) {
     head.inputs.baseline = baseline.file;

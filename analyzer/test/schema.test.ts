@@ -36,10 +36,12 @@ describe("capture record schema v1", () => {
 
   it("the benchmark's synthetic captures validate", async () => {
     const dir = tempDir();
-    const files = { direct: join(dir, "d.jsonl"), headroom: join(dir, "h.jsonl") };
-    await generate({ sessions: 2, turnsPerSession: 4, toolResultChars: 500, seed: 1 }, files);
-    const all = [...records(files.direct), ...records(files.headroom)];
-    expect(all).toHaveLength(16);
+    const files = { direct: join(dir, "d.jsonl"), headroom: join(dir, "h.jsonl"), baseline: join(dir, "b.jsonl") };
+    await generate({ sessions: 3, turnsPerSession: 8, toolResultChars: 500, seed: 1 }, files);
+    const all = [...records(files.direct), ...records(files.headroom), ...records(files.baseline)];
+    // 3 sessions x 8 exchanges per lane, plus one retried request in the headroom lane (session 2).
+    expect(all).toHaveLength(3 * 24 + 1);
+    expect(all.filter((record) => (record as { response_status?: unknown }).response_status === 529)).toHaveLength(1);
     for (const record of all) expectValid(record);
   });
 
