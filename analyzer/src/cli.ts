@@ -14,6 +14,7 @@ import { EXIT, InputError, UsageError } from "./errors.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
+import { readProxyStats } from "./proxy-account.js";
 import type { PairBy } from "./pair.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
@@ -112,6 +113,7 @@ interface DiffArgs {
   "direct-label": string;
   "headroom-label": string;
   prices?: string;
+  "proxy-stats"?: string;
   quiet: boolean;
 }
 
@@ -157,6 +159,7 @@ function checkOutputs(args: DiffArgs): void {
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
   checkOutputs(args);
   const prices = args.prices ? loadPrices(args.prices) : undefined;
+  const proxyStats = args["proxy-stats"] ? readProxyStats(args["proxy-stats"]) : undefined;
   const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
@@ -169,6 +172,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       pairBy: args["pair-by"],
       labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
       prices,
+      proxyStats,
       onBytes: (bytes) => progress.advance(bytes),
       onWarning: (message) => {
         progress.clear();
@@ -226,6 +230,10 @@ export async function main(argv: string[]): Promise<void> {
           .option("prices", {
             type: "string",
             describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
+          })
+          .option("proxy-stats", {
+            type: "string",
+            describe: "The proxy's saved stats (Headroom's /stats as JSON, e.g. captures/headroom-proxy-stats.json): set beside the captures in the report's proxy account",
           })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
           .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")

@@ -19,6 +19,7 @@ import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
 import type { PriceTable } from "./prices.js";
+import type { ProxyStatsTotals } from "./proxy-account.js";
 import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
 export { readLane, type ReadOptions } from "./read-lane.js";
@@ -81,6 +82,8 @@ export interface NetworkDiffOptions extends ReadOptions {
   generatedAt?: Date;
   labels?: Labels;
   prices?: PriceTable;
+  /** The proxy's saved stats (--proxy-stats), set beside the captures in the proxy account. */
+  proxyStats?: ProxyStatsTotals;
 }
 
 /** Where rendered pieces go; a sink may return a promise to apply backpressure. */
@@ -109,6 +112,7 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     generatedAt: options.generatedAt,
     labels: options.labels,
     prices: options.prices,
+    proxyStats: options.proxyStats,
   });
   const markdown = new MarkdownRenderer(head);
   const json = new JsonRenderer(head);

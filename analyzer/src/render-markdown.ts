@@ -9,6 +9,7 @@
 import { markdownTable } from "markdown-table";
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Usage } from "./exchange.js";
+import { proxyAccountLines } from "./render-proxy-account.js";
 import type { Labels, LaneSummary, Report, ReportHead, TokenTotals } from "./summarize.js";
 
 /** How many items a table cell lists before `… N more`. */
@@ -267,6 +268,7 @@ function headText(report: ReportHead): string {
     "",
     ...errorLines(d, summary.direct),
     ...errorLines(h, summary.headroom),
+    ...proxyAccountLines(report),
   ];
   if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
   const leftovers = (title: string, refs: ReportHead["only_direct_exchanges"]) =>

@@ -7,6 +7,7 @@ import type { PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
 import type { PairBy, Pairing } from "./pair.js";
 import { costOf, type Cost, type PriceTable } from "./prices.js";
+import { proxyAccountOf, type ProxyAccount, type ProxyStatsTotals } from "./proxy-account.js";
 
 export interface TokenTotals {
   input_tokens: number;
@@ -88,6 +89,8 @@ export interface Report {
     };
   };
   warnings: string[];
+  /** The proxy's own account checked against the wire (proxy-account.ts); present when a proxy said something. */
+  proxy_account?: ProxyAccount;
 }
 
 export function exchangeRef(exchange: Exchange): ExchangeRef {
@@ -173,8 +176,10 @@ export function buildReportHead(options: {
   generatedAt?: Date;
   labels?: Labels;
   prices?: PriceTable;
+  proxyStats?: ProxyStatsTotals;
 }): ReportHead {
   const { direct, headroom, pairing, pairBy } = options;
+  const proxyAccount = proxyAccountOf(pairing, options.proxyStats ?? null);
   const directTokens = tokenTotals(pairing.pairs.map((pair) => pair.direct));
   const headroomTokens = tokenTotals(pairing.pairs.map((pair) => pair.headroom));
   return {
@@ -203,5 +208,6 @@ export function buildReportHead(options: {
       ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),
     },
     warnings: [...direct.warnings, ...headroom.warnings],
+    ...(proxyAccount ? { proxy_account: proxyAccount } : {}),
   };
 }

@@ -13,6 +13,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
 import { ANALYZER_CLI } from "./repo.js";
 
 export interface ArmReport {
@@ -45,24 +46,32 @@ export async function buildReports(capturesDir: string, arms: string[] = ["headr
   };
   const baseline = existsSync(file(BASELINE_CAPTURE)) && (await analyzerHasOption("--baseline")) ? ["--baseline", file(BASELINE_CAPTURE)] : [];
   await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], baseline);
+  // The proxy's own account of the run (its saved /stats) goes beside what its two lanes measured.
+  const stats = (arm: string) => (existsSync(file(`${arm}-proxy-stats.json`)) ? ["--proxy-stats", file(`${arm}-proxy-stats.json`)] : []);
   await analyze(file(`${primary}-client.jsonl`), file(`${primary}-upstream.jsonl`), reports.proxyMarkdown, reports.proxyJson, [
     `proxy input (${primary}-client)`,
     `proxy output (${primary}-upstream)`,
-  ]);
+  ], stats(primary));
   for (const arm of others) {
-    const pairs: Array<[string, string, string, [string, string]]> = [
-      [`direct vs ${arm}`, "direct.jsonl", `${arm}-upstream.jsonl`, ["direct", `${arm} (upstream)`]],
-      [`${arm} vs ${primary}`, `${arm}-upstream.jsonl`, `${primary}-upstream.jsonl`, [`${arm} (upstream)`, `${primary} (upstream)`]],
-      [`${arm} proxy report`, `${arm}-client.jsonl`, `${arm}-upstream.jsonl`, [`proxy input (${arm}-client)`, `proxy output (${arm}-upstream)`]],
+    const pairs: Array<[string, string, string, [string, string], string[]]> = [
+      [`direct vs ${arm}`, "direct.jsonl", `${arm}-upstream.jsonl`, ["direct", `${arm} (upstream)`], []],
+      [`${arm} vs ${primary}`, `${arm}-upstream.jsonl`, `${primary}-upstream.jsonl`, [`${arm} (upstream)`, `${primary} (upstream)`], []],
+      [`${arm} proxy report`, `${arm}-client.jsonl`, `${arm}-upstream.jsonl`, [`proxy input (${arm}-client)`, `proxy output (${arm}-upstream)`], stats(arm)],
     ];
-    for (const [title, left, right, labels] of pairs) {
+    for (const [title, left, right, labels, extra] of pairs) {
       const base = title.replace(/ /g, "-");
       const report = { title, markdown: file(`${base}.md`), json: file(`${base}.json`) };
-      await analyze(file(left), file(right), report.markdown, report.json, labels);
+      await analyze(file(left), file(right), report.markdown, report.json, labels, extra);
       reports.armReports.push(report);
     }
   }
   return reports;
+}
+
+/** The arms of lanes.yml whose captures are in `dir`, the default arm first (what `make report` reports on). */
+export function armsIn(dir: string): string[] {
+  const names = Object.keys(readLaneDescription().arms).filter((arm) => existsSync(path.join(dir, `${arm}-client.jsonl`)));
+  return [DEFAULT_ARM, ...names.filter((arm) => arm !== DEFAULT_ARM)];
 }
 
 /** Whether the built analyzer knows an option (so a capture-side feature can wait for the analyzer side). */
@@ -143,7 +152,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     process.exit(2);
   }
   try {
-    const reports = await buildReports(dir);
+    const reports = await buildReports(dir, armsIn(dir));
     for (const file of Object.values(reports)) process.stderr.write(`Wrote report: ${file}\n`);
     for (const line of proxyChanges(reports.proxyJson)) process.stdout.write(`${line}\n`);
   } catch (error) {
