@@ -99,6 +99,42 @@ async function analyze(
   }
 }
 
+interface ReportFigures {
+  summary: {
+    paired: number;
+    direct: { request_bytes: number };
+    headroom: { request_bytes: number };
+    paired_tokens: { direct: { prompt_tokens: number }; headroom: { prompt_tokens: number } };
+  };
+  proxy_account?: { totals: { claimed_saved: number; requests_with_claims: number }; stats: { tokens_saved: number | null } | null; disagreements: number };
+}
+
+const change = (before: number, after: number) =>
+  `${before} -> ${after} (${before === 0 ? "n/a" : `${after <= before ? "" : "+"}${(((after - before) / before) * 100).toFixed(1)} %`})`;
+
+/**
+ * The run's outcome in one paragraph, first thing under the reports: what the proxy saved in prompt tokens (the
+ * paired exchanges of the main report), in request bytes (what it forwarded upstream against what it was sent),
+ * and what it claims itself.
+ */
+export function savingParagraph(reports: Reports): string {
+  const main = JSON.parse(readFileSync(reports.json, "utf8")) as ReportFigures;
+  const proxy = JSON.parse(readFileSync(reports.proxyJson, "utf8")) as ReportFigures;
+  const tokens = main.summary.paired_tokens;
+  const lines = [
+    `Prompt tokens billed over ${main.summary.paired} paired requests, direct -> through the proxy: ${change(tokens.direct.prompt_tokens, tokens.headroom.prompt_tokens)}.`,
+    `Request bytes, proxy input -> what it forwarded upstream: ${change(proxy.summary.direct.request_bytes, proxy.summary.headroom.request_bytes)}.`,
+  ];
+  const account = proxy.proxy_account;
+  if (account && account.totals.requests_with_claims > 0) {
+    const stats = account.stats?.tokens_saved;
+    lines.push(
+      `The proxy's own account: ${account.totals.claimed_saved} tokens saved in its response headers${stats == null ? "" : `, ${stats} in its stats`}; ${account.disagreements} disagreement(s) with the wire (see ${path.basename(reports.proxyMarkdown)}).`,
+    );
+  }
+  return lines.join("\n");
+}
+
 /** One `## Heading` section of a Markdown report, for printing to the terminal. */
 export function reportSection(markdown: string, heading: string): string {
   const start = markdown.search(new RegExp(`^## ${heading}`, "m"));
