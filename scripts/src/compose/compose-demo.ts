@@ -14,7 +14,7 @@
  *
  * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { execa } from "execa";
@@ -27,6 +27,7 @@ import { DEFAULT_ARM, armEnvironment, readLaneDescription, type Arm } from "../l
 import { BASELINE_LANE } from "../lanes/run-local-lanes.js";
 import { BASELINE_CAPTURE, buildReports, proxyChanges, reportSection, savingParagraph, type Reports } from "../lanes/reports.js";
 import { freePort } from "../lanes/processes.js";
+import { saveProxyStats } from "../lanes/proxy-stats.js";
 import { localImages } from "../prepare-docker.js";
 import { REPO_ROOT, repoPath } from "../lanes/repo.js";
 
@@ -137,14 +138,14 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       await runLane("claude-direct", `claude-${BASELINE_LANE}`, baseline);
     }
     await runLane("claude-headroom", "claude-headroom", direct);
-    if (options.realHeadroom) await saveProxyStats(env.HEADROOM_PORT!, options.capturesDir, first!, options.log);
+    if (options.realHeadroom) await saveProxyStats(`http://127.0.0.1:${env.HEADROOM_PORT}`, env.HEADROOM_PROXY_TOKEN, options.capturesDir, first!.name, options.log);
     for (const arm of others) {
       // The proxy lane's services again with this arm's variables; Compose recreates what they change.
       const vars = { ...direct, ...armEnvironment(arm) };
       const failed = await up(["mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"], vars);
       if (failed) return { ok: false, lanes, proxyHealthy, failure: failed };
       await runLane("claude-headroom", `claude-${arm.name}`, vars);
-      if (options.realHeadroom) await saveProxyStats(env.HEADROOM_PORT!, options.capturesDir, arm, options.log);
+      if (options.realHeadroom) await saveProxyStats(`http://127.0.0.1:${env.HEADROOM_PORT}`, env.HEADROOM_PROXY_TOKEN, options.capturesDir, arm.name, options.log);
     }
   } finally {
     if (!options.keep) {
@@ -159,20 +160,6 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
 }
 
 const others = (arms: Arm[]) => arms.slice(1);
-
-/** Headroom's own account of the run (GET /stats on its published port), saved as <arm>-proxy-stats.json. */
-async function saveProxyStats(port: string, capturesDir: string, arm: Arm, log: (line: string) => void): Promise<void> {
-  const url = `http://127.0.0.1:${port}/stats`;
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) return log(`${arm.name}: ${url} answered ${response.status}; no proxy stats saved`);
-    const file = path.join(capturesDir, `${arm.name}-proxy-stats.json`);
-    writeFileSync(file, JSON.stringify(await response.json(), null, 2) + "\n", { mode: 0o600 });
-    log(`${arm.name}: proxy stats -> ${file}`);
-  } catch (error) {
-    log(`${arm.name}: could not read ${url}: ${(error as Error).message}`);
-  }
-}
 
 async function prepareDocker(options: ComposeDemoOptions): Promise<void> {
   const args = ["--import", "tsx", repoPath("scripts", "src", "prepare-docker.ts")];

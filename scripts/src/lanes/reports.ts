@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
+import { proxyStatsFile } from "./proxy-stats.js";
 import { ANALYZER_CLI } from "./repo.js";
 
 export interface ArmReport {
@@ -47,7 +48,7 @@ export async function buildReports(capturesDir: string, arms: string[] = ["headr
   const baseline = existsSync(file(BASELINE_CAPTURE)) && (await analyzerHasOption("--baseline")) ? ["--baseline", file(BASELINE_CAPTURE)] : [];
   await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], baseline);
   // The proxy's own account of the run (its saved /stats) goes beside what its two lanes measured.
-  const stats = (arm: string) => (existsSync(file(`${arm}-proxy-stats.json`)) ? ["--proxy-stats", file(`${arm}-proxy-stats.json`)] : []);
+  const stats = (arm: string) => (existsSync(proxyStatsFile(capturesDir, arm)) ? ["--proxy-stats", proxyStatsFile(capturesDir, arm)] : []);
   await analyze(file(`${primary}-client.jsonl`), file(`${primary}-upstream.jsonl`), reports.proxyMarkdown, reports.proxyJson, [
     `proxy input (${primary}-client)`,
     `proxy output (${primary}-upstream)`,

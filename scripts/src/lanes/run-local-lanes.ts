@@ -13,7 +13,7 @@
  * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
  * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -31,6 +31,7 @@ import {
 } from "./lane-description.js";
 import { prepareCapturesFolder } from "./captures.js";
 import { freePort, ProcessGroup } from "./processes.js";
+import { saveProxyStats } from "./proxy-stats.js";
 import { buildReports, type Reports } from "./reports.js";
 import {
   CAPTURE_ADDON,
@@ -264,7 +265,9 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
     // 5. The proxy's own account of the run, from its stats endpoint, before it stops.
     if (options.proxy === "headroom" && clients.length === runs.length) {
-      for (const { arm, places: lanePlaces } of armLanes) await saveProxyStats(lanePlaces, options.capturesDir, arm, options.log);
+      for (const { arm, places: lanePlaces } of armLanes) {
+        await saveProxyStats(lanePlaces.serviceUrls["headroom-proxy"]!, options.env.HEADROOM_PROXY_TOKEN, options.capturesDir, arm.name, options.log);
+      }
     }
   } finally {
     await group.stopAll();
@@ -353,23 +356,6 @@ async function startProxy(
   });
   places.serviceUrls["headroom-proxy"] = `http://127.0.0.1:${port}`;
   options.log(`${name}: real Headroom (${command} ${args.filter((a) => a.startsWith("--no-")).join(" ")}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
-}
-
-/**
- * Save Headroom's own account of the run (GET /stats) as <arm>-proxy-stats.json, for the proxy report to set
- * beside what the captures measured. A proxy without the endpoint (the stand-in) or an error only logs a line.
- */
-async function saveProxyStats(places: LocalPlaces, capturesDir: string, arm: Arm, log: (line: string) => void): Promise<void> {
-  const url = `${places.serviceUrls["headroom-proxy"]}/stats`;
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) return log(`${arm.name}: ${url} answered ${response.status}; no proxy stats saved`);
-    const file = path.join(capturesDir, `${arm.name}-proxy-stats.json`);
-    writeFileSync(file, JSON.stringify(await response.json(), null, 2) + "\n", { mode: 0o600 });
-    log(`${arm.name}: proxy stats -> ${file}`);
-  } catch (error) {
-    log(`${arm.name}: could not read ${url}: ${(error as Error).message}`);
-  }
 }
 
 /** Is `command` an existing file, or a name found on PATH? */
