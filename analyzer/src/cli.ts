@@ -114,6 +114,7 @@ interface DiffArgs {
   "headroom-label": string;
   prices?: string;
   "proxy-stats"?: string;
+  baseline?: string;
   quiet: boolean;
 }
 
@@ -149,7 +150,7 @@ function oneLine(label: string, fallback: string): string {
 /** A report must not overwrite an input, nor the other report. */
 function checkOutputs(args: DiffArgs): void {
   const outputs = [args.output, args["json-output"]].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
-  const inputs = [args.direct, args.headroom].map((file) => resolve(file));
+  const inputs = [args.direct, args.headroom, args.baseline].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
   for (const output of outputs) {
     if (inputs.includes(output)) throw new UsageError(`${output} is an input capture; write the report elsewhere`);
   }
@@ -160,7 +161,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
   checkOutputs(args);
   const prices = args.prices ? loadPrices(args.prices) : undefined;
   const proxyStats = args["proxy-stats"] ? readProxyStats(args["proxy-stats"]) : undefined;
-  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
+  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom)) + (args.baseline ? await fileSize(args.baseline) : 0);
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
   const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
@@ -173,6 +174,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
       prices,
       proxyStats,
+      baseline: args.baseline,
       onBytes: (bytes) => progress.advance(bytes),
       onWarning: (message) => {
         progress.clear();
@@ -235,11 +237,20 @@ export async function main(argv: string[]): Promise<void> {
             type: "string",
             describe: "The proxy's saved stats (Headroom's /stats as JSON, e.g. captures/headroom-proxy-stats.json): set beside the captures in the report's proxy account",
           })
+          .option("baseline", {
+            type: "string",
+            describe:
+              "A second capture of the direct lane on the same task: a JSON path (indexes as [*]) or header that also differs between the direct lane and this baseline is listed as noise (json.noise, headers.noise), not as a change",
+          })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
           .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")
           .example(
             "$0 --direct captures/headroom-client.jsonl --headroom captures/headroom-upstream.jsonl --direct-label client --headroom-label upstream",
             "What the proxy changed: its input lane against its output lane",
+          )
+          .example(
+            "$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl --baseline captures/direct-baseline.jsonl",
+            "Differences a second direct run shows too are classed as noise",
           )
           .example(
             "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",

@@ -5,6 +5,8 @@
  */
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
+import type { JsonTemplate } from "./json-templates.js";
+import type { NoiseSummary } from "./noise.js";
 import type { PairBy, Pairing } from "./pair.js";
 import { costOf, type Cost, type PriceTable } from "./prices.js";
 import { proxyAccountOf, type ProxyAccount, type ProxyStatsTotals } from "./proxy-account.js";
@@ -60,7 +62,8 @@ export const DEFAULT_LABELS: Labels = { direct: "direct", headroom: "headroom" }
 export interface Report {
   schema_version: 1;
   generated_at: string;
-  inputs: { direct: string; headroom: string };
+  /** `baseline` only with --baseline. */
+  inputs: { direct: string; headroom: string; baseline?: string };
   labels: Labels;
   pair_by: PairBy;
   direct_count: number;
@@ -80,6 +83,10 @@ export interface Report {
     only_headroom: number;
     /** Token totals over paired exchanges only, so the two sides cover the same requests. */
     paired_tokens: { direct: TokenTotals; headroom: TokenTotals; prompt_tokens_delta: number };
+    /** JSON change templates (`$.messages[*].content[*].text`) per kind, with the number of pairs showing each; most frequent first. */
+    json_templates: JsonTemplate[];
+    /** With --baseline: how many differences were classed as noise; null without. */
+    noise: NoiseSummary | null;
     /** Present with --prices: USD per lane and over the paired exchanges (same requests on both sides). */
     cost?: {
       prices_file: string;
@@ -205,6 +212,8 @@ export function buildReportHead(options: {
         headroom: headroomTokens,
         prompt_tokens_delta: headroomTokens.prompt_tokens - directTokens.prompt_tokens,
       },
+      json_templates: [],
+      noise: null,
       ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),
     },
     warnings: [...direct.warnings, ...headroom.warnings],
