@@ -126,6 +126,8 @@ describe("make demo-headroom: the real Headroom proxy compresses the realistic s
       expect(existsSync(path.join(captures, name)), name).toBe(true);
     }
     expect(lane("direct-baseline").filter(isMessages).length).toBeGreaterThanOrEqual(5);
+    // The main report sets its differences against that baseline (analyzer --baseline).
+    expect(json<{ inputs: { baseline?: string } }>("report.json").inputs.baseline).toBe(path.join(captures, "direct-baseline.jsonl"));
   });
 
   test("the API key appears nowhere in the captures, reports or logs", () => {
