@@ -23,7 +23,7 @@ import { hideBin } from "yargs/helpers";
 import { failWithUsageLine } from "../shared/cli.js";
 import { prepareCapturesFolder } from "../lanes/captures.js";
 import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario } from "../mock-anthropic/scenario.js";
-import { DEFAULT_ARM, armEnvironment, readLaneDescription, type Arm } from "../lanes/lane-description.js";
+import { DEFAULT_ARM, armEnvironment, armsNamed, readLaneDescription, type Arm } from "../lanes/lane-description.js";
 import { BASELINE_LANE } from "../lanes/run-local-lanes.js";
 import { BASELINE_CAPTURE, buildReports, proxyChanges, reportSection, savingParagraph, type Reports } from "../lanes/reports.js";
 import { freePort } from "../lanes/processes.js";
@@ -76,11 +76,7 @@ export function composeFiles(realHeadroom: boolean): string[] {
 
 export async function runComposeDemo(options: ComposeDemoOptions): Promise<ComposeDemoResult> {
   const description = readLaneDescription();
-  const arms: Arm[] = (options.arms ?? [DEFAULT_ARM]).map((name) => {
-    const arm = description.arms[name];
-    if (!arm) throw new Error(`no arm named ${name} in lanes.yml (there are: ${Object.keys(description.arms).join(", ")})`);
-    return arm;
-  });
+  const arms = armsNamed(description, options.arms ?? [DEFAULT_ARM]);
   const scenario = loadScenario(options.scenario ?? DEFAULT_SCENARIO);
   if (options.prepare) await prepareDocker(options);
   const env: Record<string, string> = { ...(options.env as Record<string, string>) };

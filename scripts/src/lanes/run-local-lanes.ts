@@ -20,6 +20,7 @@ import {
   DEFAULT_ARM,
   MITM_SERVICES,
   armEnvironment,
+  armsNamed,
   localCommand,
   readLaneDescription,
   serviceEnvironment,
@@ -123,11 +124,12 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
     throw new UsageError(`the Headroom proxy (${headroom}) is not installed: run \`make headroom-venv\` or set HEADROOM_COMMAND`);
   }
   const description = readLaneDescription();
-  const arms = (options.arms ?? [DEFAULT_ARM]).map((name) => {
-    const arm = description.arms[name];
-    if (!arm) throw new UsageError(`no arm named ${name} in lanes.yml (there are: ${Object.keys(description.arms).join(", ")})`);
-    return arm;
-  });
+  let arms: Arm[];
+  try {
+    arms = armsNamed(description, options.arms ?? [DEFAULT_ARM]);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
   const dirs = prepareRunDir(runDir);
   const captures = {
