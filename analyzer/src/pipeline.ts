@@ -17,7 +17,7 @@ import { remapLeaves } from "./json-leaves.js";
 import { createContext, type NormalizeContext } from "./normalize.js";
 import { TemplateCounter } from "./json-templates.js";
 import { NoiseFilter } from "./noise.js";
-import { pairExchanges, type PairBy } from "./pair.js";
+import { pairLanes, viewLane, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
@@ -121,22 +121,13 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
   ];
   if (options.baseline !== undefined) files.push(["baseline", options.baseline]);
   const [direct, headroom, baseline] = (await readLaneFiles(files, context, options)) as [Lane, Lane, Lane | undefined];
-  const pairing = pairExchanges(direct.exchanges, headroom.exchanges, options.pairBy);
-  const head = buildReportHead({
-    direct,
-    headroom,
-    pairing,
-    pairBy: options.pairBy,
-    generatedAt: options.generatedAt,
-    labels: options.labels,
-    prices: options.prices,
-    proxyStats: options.proxyStats,
-  });
+  const views = { direct: viewLane(direct.exchanges), headroom: viewLane(headroom.exchanges) };
+  const pairing = pairLanes(views.direct, views.headroom, options.pairBy);
 
   // Every pair is compared before anything is rendered, so the head can say what the pairs show
-  // (templates across pairs, noise). A diff holds path strings shared with the path table.
+  // (the verdict, templates across pairs, noise). A diff holds path strings shared with the path table.
   const comparer = new JsonComparer(context.paths);
-  const noise = baseline ? new NoiseFilter(baseline.file, pairExchanges(direct.exchanges, baseline.exchanges, options.pairBy), comparer) : null;
+  const noise = baseline ? new NoiseFilter(baseline.file, pairLanes(views.direct, viewLane(baseline.exchanges), options.pairBy), comparer) : null;
   const templates = new TemplateCounter();
   const diffs = pairing.pairs.map((pair) => {
     const diff = comparePair(pair, comparer);
@@ -144,6 +135,20 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     templates.add(diff);
     return diff;
   });
+  const head = buildReportHead({
+    direct,
+    headroom,
+    pairing,
+    pairBy: options.pairBy,
+    diffs,
+    views,
+    paths: context.paths.paths,
+    generatedAt: options.generatedAt,
+    labels: options.labels,
+    prices: options.prices,
+    proxyStats: options.proxyStats,
+  });
+
   head.summary.json_templates = templates.templates();
   if (baseline && noise) {
     head.inputs.baseline = baseline.file;
