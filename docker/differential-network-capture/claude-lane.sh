@@ -7,8 +7,8 @@
 #   CLAUDE_LANE_ARGS   the lane's own flags (Compose fills it from CLAUDE_DIRECT_ARGS / CLAUDE_HEADROOM_ARGS)
 #   NODE_EXTRA_CA_CERTS  the lane mitmproxy's CA; waited for (CA_WAIT_SECONDS, default 60) since that
 #                      mitmproxy writes it when it starts
-#   CLAUDE_PROJECT_SEED  a folder copied into the working directory first (the offline overlay: a fresh, writable
-#                      copy of the demo project, so the scripted session's Edit changes the copy only)
+#   CLAUDE_PROJECT_SEED  a folder copied into a fresh private folder, where Claude Code then works (the offline
+#                      overlay: a writable copy of the read-only demo project, so the session's Edit changes the copy)
 set -euo pipefail
 
 lane="${CAPTURE_LANE:-lane}"
@@ -28,7 +28,9 @@ fi
 
 if [[ -n "${CLAUDE_PROJECT_SEED:-}" ]]; then
   [[ -d "$CLAUDE_PROJECT_SEED" ]] || fail "CLAUDE_PROJECT_SEED=$CLAUDE_PROJECT_SEED is not a folder"
-  cp -R "$CLAUDE_PROJECT_SEED/." .
+  project="$(mktemp -d "${TMPDIR:-/tmp}/claude-project.XXXXXX")"
+  cp -R "$CLAUDE_PROJECT_SEED/." "$project/"
+  cd "$project"
 fi
 
 if [[ -n "${CLAUDE_COMMAND:-}" ]]; then
