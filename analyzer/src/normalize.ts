@@ -14,6 +14,7 @@ import { flattenJson, JsonTooDeepError, MAX_JSON_DEPTH, PathTable, type Flattene
 import type { RawRecord } from "./load.js";
 import { ElementKeys, promptOf } from "./prompt.js";
 import { recordSecrets, redactHeaders, redactUrl, scrubJson, scrubSecrets, scrubText, secretForms } from "./redact.js";
+import { proxyFactsOf } from "./proxy-account.js";
 import { requestBody } from "./request-body.js";
 import { StringPool } from "./shared-strings.js";
 
@@ -163,6 +164,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     usage: usageOf(record.usage),
     timings: timingsOf(record.timings),
     error: scrubError(errorOf(record.error), scrub),
+    proxy: proxyFactsOf(body, record.response_headers),
   };
 }
 

@@ -24,6 +24,7 @@ import type { DeltaExtras } from "./render-delta.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
 import type { PriceTable } from "./prices.js";
+import type { ProxyStatsTotals } from "./proxy-account.js";
 import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
 export { readLane, type ReadOptions } from "./read-lane.js";
@@ -174,6 +175,8 @@ export interface NetworkDiffOptions extends ReadOptions {
   generatedAt?: Date;
   labels?: Labels;
   prices?: PriceTable;
+  /** The proxy's saved stats (--proxy-stats), set beside the captures in the proxy account. */
+  proxyStats?: ProxyStatsTotals;
   /** A second capture of the direct lane: differences it shows too are noise (noise.ts). */
   baseline?: string;
 }
@@ -232,6 +235,7 @@ async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
     generatedAt: options.generatedAt,
     labels: options.labels,
     prices: options.prices,
+    proxyStats: options.proxyStats,
   });
   head.summary.json_templates = templates.templates();
   if (baseline && noise) {

@@ -8,6 +8,17 @@
 export const REDACTED = "<redacted>";
 /** Header names containing one of these (case-insensitive) have their value redacted. */
 const SENSITIVE_HEADER = /authorization|api-key|apikey|token|secret|cookie/i;
+/**
+ * Token *counts* name "token" but hold numbers (Headroom's x-headroom-tokens-before/after/saved,
+ * Anthropic's anthropic-ratelimit-*-tokens-*): kept when the value is a plain number or time, as the addon does.
+ */
+const TOKEN_COUNT_HEADER = /(?:^|-)tokens-(?:before|after|saved|limit|remaining|reset)$/i;
+const TOKEN_COUNT_VALUE = /^[0-9][0-9:.TZ+-]{0,39}$/;
+
+/** Is this header value a secret to redact? */
+function isSecretHeaderValue(name: string, value: string): boolean {
+  return SENSITIVE_HEADER.test(name) && !(TOKEN_COUNT_HEADER.test(name) && TOKEN_COUNT_VALUE.test(value.trim()));
+}
 /** URL query keys containing one of these (case-insensitive) have their value redacted. */
 const SENSITIVE_QUERY_KEY = /key|token|secret|signature|code/i;
 /** How a redacted query value appears in a URL (percent-encoded `<redacted>`, as URL parsing writes it). */
@@ -30,7 +41,7 @@ function rawHeaderEntries(headers: unknown): Array<[string, string]> {
  * An empty value stays empty: there is nothing in it to hide, and "sent empty" is worth seeing.
  */
 export function redactHeaders(headers: unknown): Array<[string, string]> {
-  return rawHeaderEntries(headers).map(([name, text]) => [name, SENSITIVE_HEADER.test(name) && text !== "" ? REDACTED : text]);
+  return rawHeaderEntries(headers).map(([name, text]) => [name, isSecretHeaderValue(name, text) && text !== "" ? REDACTED : text]);
 }
 
 function decodedKey(key: string): string {
@@ -116,7 +127,7 @@ export function recordSecrets(headerSets: unknown[], query: string): Set<string>
   const secrets = new Set<string>();
   for (const headers of headerSets) {
     for (const [name, value] of rawHeaderEntries(headers)) {
-      if (SENSITIVE_HEADER.test(name)) for (const piece of secretParts(value)) secrets.add(piece);
+      if (isSecretHeaderValue(name, value)) for (const piece of secretParts(value)) secrets.add(piece);
     }
   }
   redactQuery(query, REDACTED, secrets);

@@ -7,6 +7,8 @@
 #   CLAUDE_LANE_ARGS   the lane's own flags (Compose fills it from CLAUDE_DIRECT_ARGS / CLAUDE_HEADROOM_ARGS)
 #   NODE_EXTRA_CA_CERTS  the lane mitmproxy's CA; waited for (CA_WAIT_SECONDS, default 60) since that
 #                      mitmproxy writes it when it starts
+#   CLAUDE_PROJECT_SEED  a folder copied into a fresh private folder, where Claude Code then works (the offline
+#                      overlay: a writable copy of the read-only demo project, so the session's Edit changes the copy)
 set -euo pipefail
 
 lane="${CAPTURE_LANE:-lane}"
@@ -22,6 +24,13 @@ if [[ -n "${NODE_EXTRA_CA_CERTS:-}" ]]; then
     (( SECONDS < deadline )) || fail "the lane's CA $NODE_EXTRA_CA_CERTS did not appear within ${CA_WAIT_SECONDS:-60}s: is its mitmproxy running?"
     sleep 0.5
   done
+fi
+
+if [[ -n "${CLAUDE_PROJECT_SEED:-}" ]]; then
+  [[ -d "$CLAUDE_PROJECT_SEED" ]] || fail "CLAUDE_PROJECT_SEED=$CLAUDE_PROJECT_SEED is not a folder"
+  project="$(mktemp -d "${TMPDIR:-/tmp}/claude-project.XXXXXX")"
+  cp -R "$CLAUDE_PROJECT_SEED/." "$project/"
+  cd "$project"
 fi
 
 if [[ -n "${CLAUDE_COMMAND:-}" ]]; then

@@ -1,6 +1,6 @@
 /** docker/differential-network-capture/claude-lane.sh: how both the containers and the local runner start Claude Code. */
 import { execa } from "execa";
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
@@ -42,5 +42,26 @@ describe("claude-lane.sh", () => {
     const result = await lane({ ANTHROPIC_API_KEY: "k", NODE_EXTRA_CA_CERTS: "/nonexistent/ca.pem", CA_WAIT_SECONDS: "1", CAPTURE_LANE: "direct" });
     expect(result.exitCode).toBe(2);
     expect(String(result.stderr)).toMatch(/the lane's CA \/nonexistent\/ca.pem did not appear within 1s/);
+  });
+
+  test("CLAUDE_PROJECT_SEED: Claude Code works in a fresh writable copy of a read-only project, which stays as it was", async () => {
+    const seed = mkdtempSync(path.join(os.tmpdir(), "seed-"));
+    writeFileSync(path.join(seed, "inventory.py"), "original\n");
+    mkdirSync(path.join(seed, "data"));
+    chmodSync(seed, 0o555);
+    const result = await execa("bash", [CLAUDE_LANE_SCRIPT], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        ANTHROPIC_API_KEY: "k",
+        CLAUDE_PROJECT_SEED: seed,
+        CLAUDE_COMMAND: 'echo edited > inventory.py && ls data >/dev/null && pwd',
+      },
+      extendEnv: false,
+      reject: false,
+    });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stdout).trim()).toMatch(/claude-project\./);
+    expect(readFileSync(path.join(seed, "inventory.py"), "utf8")).toBe("original\n");
+    chmodSync(seed, 0o755);
   });
 });

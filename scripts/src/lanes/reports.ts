@@ -1,48 +1,139 @@
 /**
- * The reports a run ends with, from the three lane captures in one folder:
- *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy)
+ * The reports a run ends with, from the lane captures in one folder:
+ *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy);
+ *                                        with direct-baseline.jsonl present, set against that noise baseline
  *   proxy-report.md / proxy-report.json  headroom-client lane vs headroom-upstream lane (what the proxy changed)
+ * and, for every further arm X of the proxy lane (lanes.yml x-arms, e.g. headroom-passthrough):
+ *   direct-vs-X.md / .json               direct lane vs X-upstream (what routing through the proxy alone changes)
+ *   X-vs-headroom.md / .json             X-upstream vs headroom-upstream (what the optimizing arm changes on top)
+ *   X-proxy-report.md / .json            X-client vs X-upstream
  *
  *   node --import tsx scripts/src/lanes/reports.ts DIR     (what `make report` runs)
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
+import { proxyStatsFile } from "./proxy-stats.js";
 import { ANALYZER_CLI } from "./repo.js";
+
+export interface ArmReport {
+  title: string;
+  markdown: string;
+  json: string;
+}
 
 export interface Reports {
   markdown: string;
   json: string;
   proxyMarkdown: string;
   proxyJson: string;
+  /** The further arms' reports (none when only the default arm ran). */
+  armReports: ArmReport[];
 }
 
-export async function buildReports(capturesDir: string): Promise<Reports> {
+/** The noise baseline capture: a second run of the direct lane (`--baseline` of the runner and the Compose demo). */
+export const BASELINE_CAPTURE = "direct-baseline.jsonl";
+
+export async function buildReports(capturesDir: string, arms: string[] = ["headroom"]): Promise<Reports> {
   const file = (name: string) => path.join(capturesDir, name);
+  const [primary = "headroom", ...others] = arms;
   const reports: Reports = {
     markdown: file("report.md"),
     json: file("report.json"),
     proxyMarkdown: file("proxy-report.md"),
     proxyJson: file("proxy-report.json"),
+    armReports: [],
   };
-  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), reports.markdown, reports.json, ["direct", "headroom"]);
-  await analyze(file("headroom-client.jsonl"), file("headroom-upstream.jsonl"), reports.proxyMarkdown, reports.proxyJson, [
-    "proxy input (headroom-client)",
-    "proxy output (headroom-upstream)",
-  ]);
+  const baseline = existsSync(file(BASELINE_CAPTURE)) && (await analyzerHasOption("--baseline")) ? ["--baseline", file(BASELINE_CAPTURE)] : [];
+  await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], baseline);
+  // The proxy's own account of the run (its saved /stats) goes beside what its two lanes measured.
+  const stats = (arm: string) => (existsSync(proxyStatsFile(capturesDir, arm)) ? ["--proxy-stats", proxyStatsFile(capturesDir, arm)] : []);
+  await analyze(file(`${primary}-client.jsonl`), file(`${primary}-upstream.jsonl`), reports.proxyMarkdown, reports.proxyJson, [
+    `proxy input (${primary}-client)`,
+    `proxy output (${primary}-upstream)`,
+  ], stats(primary));
+  for (const arm of others) {
+    const pairs: Array<[string, string, string, [string, string], string[]]> = [
+      [`direct vs ${arm}`, "direct.jsonl", `${arm}-upstream.jsonl`, ["direct", `${arm} (upstream)`], []],
+      [`${arm} vs ${primary}`, `${arm}-upstream.jsonl`, `${primary}-upstream.jsonl`, [`${arm} (upstream)`, `${primary} (upstream)`], []],
+      [`${arm} proxy report`, `${arm}-client.jsonl`, `${arm}-upstream.jsonl`, [`proxy input (${arm}-client)`, `proxy output (${arm}-upstream)`], stats(arm)],
+    ];
+    for (const [title, left, right, labels, extra] of pairs) {
+      const base = title.replace(/ /g, "-");
+      const report = { title, markdown: file(`${base}.md`), json: file(`${base}.json`) };
+      await analyze(file(left), file(right), report.markdown, report.json, labels, extra);
+      reports.armReports.push(report);
+    }
+  }
   return reports;
 }
 
-async function analyze(direct: string, headroom: string, markdown: string, json: string, labels: [string, string]): Promise<void> {
+/** The arms of lanes.yml whose captures are in `dir`, the default arm first (what `make report` reports on). */
+export function armsIn(dir: string): string[] {
+  const names = Object.keys(readLaneDescription().arms).filter((arm) => existsSync(path.join(dir, `${arm}-client.jsonl`)));
+  return [DEFAULT_ARM, ...names.filter((arm) => arm !== DEFAULT_ARM)];
+}
+
+/** Whether the built analyzer knows an option (so a capture-side feature can wait for the analyzer side). */
+async function analyzerHasOption(option: string): Promise<boolean> {
+  const help = await execa(process.execPath, [ANALYZER_CLI, "network-diff", "--help"], { reject: false, stdin: "ignore" });
+  return String(help.stdout).includes(option);
+}
+
+async function analyze(
+  direct: string,
+  headroom: string,
+  markdown: string,
+  json: string,
+  labels: [string, string],
+  extra: string[] = [],
+): Promise<void> {
   const result = await execa(
     process.execPath,
     [ANALYZER_CLI, "network-diff", "--direct", direct, "--headroom", headroom, "--output", markdown, "--json-output", json,
-      "--direct-label", labels[0], "--headroom-label", labels[1], "--quiet"],
+      "--direct-label", labels[0], "--headroom-label", labels[1], "--quiet", ...extra],
     { reject: false, stdin: "ignore" },
   );
   if (result.exitCode !== 0) {
     throw new Error(`headroom-analyze failed (exit ${result.exitCode}): ${String(result.stderr).trim()}`);
   }
+}
+
+interface ReportFigures {
+  summary: {
+    paired: number;
+    direct: { request_bytes: number };
+    headroom: { request_bytes: number };
+    paired_tokens: { direct: { prompt_tokens: number }; headroom: { prompt_tokens: number } };
+  };
+  proxy_account?: { totals: { claimed_saved: number; requests_with_claims: number }; stats: { tokens_saved: number | null } | null; disagreements: number };
+}
+
+const change = (before: number, after: number) =>
+  `${before} -> ${after} (${before === 0 ? "n/a" : `${after <= before ? "" : "+"}${(((after - before) / before) * 100).toFixed(1)} %`})`;
+
+/**
+ * The run's outcome in one paragraph, first thing under the reports: what the proxy saved in prompt tokens (the
+ * paired exchanges of the main report), in request bytes (what it forwarded upstream against what it was sent),
+ * and what it claims itself.
+ */
+export function savingParagraph(reports: Reports): string {
+  const main = JSON.parse(readFileSync(reports.json, "utf8")) as ReportFigures;
+  const proxy = JSON.parse(readFileSync(reports.proxyJson, "utf8")) as ReportFigures;
+  const tokens = main.summary.paired_tokens;
+  const lines = [
+    `Prompt tokens billed over ${main.summary.paired} paired requests, direct -> through the proxy: ${change(tokens.direct.prompt_tokens, tokens.headroom.prompt_tokens)}.`,
+    `Request bytes, proxy input -> what it forwarded upstream: ${change(proxy.summary.direct.request_bytes, proxy.summary.headroom.request_bytes)}.`,
+  ];
+  const account = proxy.proxy_account;
+  if (account && account.totals.requests_with_claims > 0) {
+    const stats = account.stats?.tokens_saved;
+    lines.push(
+      `The proxy's own account: ${account.totals.claimed_saved} tokens saved in its response headers${stats == null ? "" : `, ${stats} in its stats`}; ${account.disagreements} disagreement(s) with the wire (see ${path.basename(reports.proxyMarkdown)}).`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /** One `## Heading` section of a Markdown report, for printing to the terminal. */
@@ -98,7 +189,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     process.exit(2);
   }
   try {
-    const reports = await buildReports(dir);
+    const reports = await buildReports(dir, armsIn(dir));
     for (const file of Object.values(reports)) process.stderr.write(`Wrote report: ${file}\n`);
     for (const line of proxyChanges(reports.proxyJson)) process.stdout.write(`${line}\n`);
   } catch (error) {
