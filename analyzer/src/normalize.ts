@@ -12,6 +12,7 @@ import stringify from "fast-json-stable-stringify";
 import { InputError } from "./errors.js";
 import type { AnthropicSummary, Exchange, JsonLeaves, Timings, Usage } from "./exchange.js";
 import type { RawRecord } from "./load.js";
+import { routeHost } from "./routes.js";
 
 export const REDACTED = "<redacted>";
 /** Header names containing one of these (case-insensitive) have their value redacted. */
@@ -610,13 +611,14 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     url: redacted.url,
     host: redacted.host,
     path: redacted.path,
-    route: `${upperMethod} ${redacted.host}${redacted.path}`,
+    route: `${upperMethod} ${routeHost(redacted.host)}${redacted.path}`,
     request_headers: headers,
     request_body_size: size,
     request_body_sha256: sha,
     request_body_truncated: truncated,
     response_status: status === null ? null : Math.trunc(status),
     response_body_size: numberOrNull(record.response_body_size),
+    response_body_sha256: typeof record.response_body_sha256 === "string" && record.response_body_sha256 !== "" ? record.response_body_sha256 : null,
     response_stream: typeof record.response_stream === "boolean" ? record.response_stream : null,
     json: flat ? flat.leaves : null,
     anthropic: anthropicSummary(body, flat, headers, context),

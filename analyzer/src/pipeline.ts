@@ -5,7 +5,7 @@
  * Pairs are compared and rendered one at a time and the rendered pieces handed to sinks, so the
  * per-pair results of a big capture are never all held at once.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { comparePair, JsonComparer, type PairDiff } from "./compare.js";
@@ -17,7 +17,7 @@ import { pairExchanges, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
-import type { PriceTable } from "./prices.js";
+import { unpricedWarnings, type PriceTable } from "./prices.js";
 import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
 export { readLane, type ReadOptions } from "./read-lane.js";
@@ -109,6 +109,10 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     labels: options.labels,
     prices: options.prices,
   });
+  for (const warning of reportWarnings(options, head)) {
+    head.warnings.push(warning);
+    options.onWarning?.(warning);
+  }
   const markdown = new MarkdownRenderer(head);
   const json = new JsonRenderer(head);
   const emit = async (sink: Sink | undefined, chunk: string) => {
@@ -126,6 +130,32 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
   await emit(sinks.markdown, markdown.end());
   await emit(sinks.json, json.end());
   return head;
+}
+
+/**
+ * Warnings about the comparison as a whole (each lane's own warnings come from reading it): inputs that would
+ * otherwise give a plausible-looking but meaningless report.
+ */
+function reportWarnings(options: NetworkDiffOptions, head: ReportHead): string[] {
+  const warnings: string[] = [];
+  if (sameFile(options.direct, options.headroom)) {
+    warnings.push(`${options.direct} is given as both sides (--direct and --headroom): every pair compares an exchange with itself`);
+  }
+  const cost = head.summary.cost;
+  if (cost) {
+    warnings.push(...unpricedWarnings(cost.prices_file, [[head.labels.direct, cost.direct], [head.labels.headroom, cost.headroom]]));
+  }
+  return warnings;
+}
+
+/** The same file under two names (same path, a symlink or a hard link)? */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** networkDiff with everything collected in memory: the report object and both renderings. */

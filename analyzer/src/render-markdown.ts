@@ -9,7 +9,14 @@
 import { markdownTable } from "markdown-table";
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Usage } from "./exchange.js";
+import { oneSidedNote } from "./routes.js";
 import type { Labels, LaneSummary, Report, ReportHead, TokenTotals } from "./summarize.js";
+
+/** ` — why`, for a one-sided route whose reason is known. */
+function noteFor(route: string): string {
+  const note = oneSidedNote(route);
+  return note ? ` — ${note}` : "";
+}
 
 /** How many items a table cell lists before `… N more`. */
 export const CELL_LIST_LIMIT = 10;
@@ -72,7 +79,10 @@ export function tokensCell(pair: PairDiff): string {
   const dIn = promptTokens(direct);
   const hIn = promptTokens(headroom);
   const inDelta = dIn !== null && hIn !== null ? ` (${signed(hIn - dIn)})` : "";
-  const tokens = `prompt ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
+  // One response seen by both lanes: its usage once, no delta (it would always be +0).
+  const tokens = pair.shared_response
+    ? `same response: prompt ${orDash(hIn)}; out ${orDash(headroom?.output_tokens)}`
+    : `prompt ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
   const dFirst = pair.timings.direct?.first_byte_ms ?? null;
   const hFirst = pair.timings.headroom?.first_byte_ms ?? null;
   return dFirst === null && hFirst === null ? tokens : `${tokens}; first byte ${milliseconds(dFirst)} -> ${milliseconds(hFirst)} ms`;
@@ -157,6 +167,16 @@ function pairedTokensLine(label: string, totals: TokenTotals): string {
   return `${label} ${totals.prompt_tokens} prompt tokens (cache read ${totals.cache_read_input_tokens}, hit ${percent(totals.cache_hit_ratio)}), ${totals.output_tokens} output tokens`;
 }
 
+/** The paired-tokens line; no delta when every pair is one response seen by both sides (a proxy's two lanes). */
+function pairedTokensSummary(report: ReportHead): string {
+  const { paired, paired_tokens: tokens } = report.summary;
+  const { direct: d, headroom: h } = report.labels;
+  if (paired > 0 && tokens.shared_responses === paired) {
+    return `- Paired tokens: both sides carry the same responses, so the usage is one response's: ${pairedTokensLine(h, tokens.headroom)}`;
+  }
+  return `- Paired tokens: ${pairedTokensLine(d, tokens.direct)}; ${pairedTokensLine(h, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
+}
+
 function errorLines(name: string, lane: LaneSummary): string[] {
   if (lane.errors.length === 0) return [];
   return [
@@ -203,7 +223,9 @@ function pairRow(pair: PairDiff, labels: Labels): string[] {
   ];
 }
 
-function usd(value: number): string {
+/** Dollars, or n/a when some of the exchanges could not be priced (the sum would be too low). */
+function usd(value: number | null, complete = true): string {
+  if (value === null || !complete) return "n/a";
   return `$${value.toFixed(value !== 0 && Math.abs(value) < 1 ? 4 : 2)}`;
 }
 
@@ -213,9 +235,12 @@ function costLines(report: ReportHead): string[] {
   if (!cost) return [];
   const { direct: d, headroom: h } = report.labels;
   const { paired } = cost;
-  const change = paired.direct.usd > 0 ? ` (${signed(Number(((paired.usd_delta / paired.direct.usd) * 100).toFixed(1)))}%)` : "";
+  const delta = paired.usd_delta;
+  const change = delta !== null && paired.direct.usd > 0 ? ` (${signed(Number(((delta / paired.direct.usd) * 100).toFixed(1)))}%)` : "";
+  const outcome = delta === null ? "difference n/a" : `${delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(delta))}${change}`;
+  const laneUsd = (c: typeof cost.direct) => usd(c.usd, c.unpriced_exchanges === 0);
   const lines = [
-    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${usd(cost.direct.usd)}, ${h} ${usd(cost.headroom.usd)}; over the paired exchanges ${d} ${usd(paired.direct.usd)}, ${h} ${usd(paired.headroom.usd)}, ${paired.usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(paired.usd_delta))}${change}`,
+    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${laneUsd(cost.direct)}, ${h} ${laneUsd(cost.headroom)}; over the paired exchanges ${d} ${laneUsd(paired.direct)}, ${h} ${laneUsd(paired.headroom)}, ${outcome}`,
   ];
   const unpriced = [...new Set([...cost.direct.unpriced_models, ...cost.headroom.unpriced_models])];
   if (unpriced.length) {
@@ -249,7 +274,7 @@ function headText(report: ReportHead): string {
     `- Only ${d}: ${summary.only_direct}`,
     `- Only ${h}: ${summary.only_headroom}`,
     `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
-    `- Paired tokens: ${pairedTokensLine(d, summary.paired_tokens.direct)}; ${pairedTokensLine(h, summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
+    pairedTokensSummary(report),
     ...costLines(report),
     "",
     "### Tokens, cache and latency per lane",
@@ -270,7 +295,7 @@ function headText(report: ReportHead): string {
   ];
   if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
   const leftovers = (title: string, refs: ReportHead["only_direct_exchanges"]) =>
-    refs.length ? [`## ${title}`, "", ...refs.map((ref) => `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)})`), ""] : [];
+    refs.length ? [`## ${title}`, "", ...refs.map((ref) => `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)})${noteFor(ref.route)}`), ""] : [];
   lines.push(
     ...leftovers(`Only ${capitalized(d)}`, report.only_direct_exchanges),
     ...leftovers(`Only ${capitalized(h)}`, report.only_headroom_exchanges),

@@ -3,10 +3,10 @@
  * how many paired, how many bytes and tokens each lane sent, how well the prompt cache hit, and
  * which exchanges failed. Also assembles the whole report object both renderers draw from.
  */
-import type { PairDiff } from "./compare.js";
+import { sharesResponse, type PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
 import type { PairBy, Pairing } from "./pair.js";
-import { costOf, type Cost, type PriceTable } from "./prices.js";
+import { costOf, isComplete, type Cost, type PriceTable } from "./prices.js";
 
 export interface TokenTotals {
   input_tokens: number;
@@ -78,13 +78,18 @@ export interface Report {
     only_direct: number;
     only_headroom: number;
     /** Token totals over paired exchanges only, so the two sides cover the same requests. */
-    paired_tokens: { direct: TokenTotals; headroom: TokenTotals; prompt_tokens_delta: number };
+    /**
+     * `shared_responses`: pairs whose two sides carry the very same response (a proxy's input and output lanes);
+     * when every pair does, the usage is counted twice from one response and the delta means nothing.
+     */
+    paired_tokens: { direct: TokenTotals; headroom: TokenTotals; prompt_tokens_delta: number; shared_responses: number };
     /** Present with --prices: USD per lane and over the paired exchanges (same requests on both sides). */
     cost?: {
       prices_file: string;
       direct: Cost;
       headroom: Cost;
-      paired: { direct: Cost; headroom: Cost; usd_delta: number };
+      /** usd_delta is null when a side has exchanges it could not price (its total would be too low). */
+      paired: { direct: Cost; headroom: Cost; usd_delta: number | null };
     };
   };
   warnings: string[];
@@ -157,7 +162,11 @@ function laneCosts(prices: PriceTable, direct: Lane, headroom: Lane, pairing: Pa
     prices_file: prices.file,
     direct: costOf(direct.exchanges, prices),
     headroom: costOf(headroom.exchanges, prices),
-    paired: { direct: pairedDirect, headroom: pairedHeadroom, usd_delta: pairedHeadroom.usd - pairedDirect.usd },
+    paired: {
+      direct: pairedDirect,
+      headroom: pairedHeadroom,
+      usd_delta: isComplete(pairedDirect) && isComplete(pairedHeadroom) ? pairedHeadroom.usd - pairedDirect.usd : null,
+    },
   };
 }
 
@@ -199,6 +208,7 @@ export function buildReportHead(options: {
         direct: directTokens,
         headroom: headroomTokens,
         prompt_tokens_delta: headroomTokens.prompt_tokens - directTokens.prompt_tokens,
+        shared_responses: pairing.pairs.filter((pair) => sharesResponse(pair.direct, pair.headroom)).length,
       },
       ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),
     },
