@@ -17,7 +17,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { failWithUsageLine } from "../shared/cli.js";
 import { prepareCapturesFolder } from "../lanes/captures.js";
-import { buildReports, proxyChanges, reportSection, type Reports } from "../lanes/reports.js";
+import { buildReports, reportsForTerminal, type Reports } from "../lanes/reports.js";
 import { freePort } from "../lanes/processes.js";
 import { localImages } from "../prepare-docker.js";
 import { REPO_ROOT, repoPath } from "../lanes/repo.js";
@@ -173,12 +173,7 @@ async function main(): Promise<number> {
   }
   process.stdout.write(`\nheadroom-proxy ${argv["real-headroom"] ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
-  if (result.report) {
-    process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n`);
-    for (const line of proxyChanges(result.report.proxyJson)) process.stdout.write(`  ${line}\n`);
-    process.stdout.write("\n");
-    process.stdout.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
-  }
+  if (result.report) process.stdout.write(`\n${reportsForTerminal(result.report)}`);
   return result.ok ? 0 : 1;
 }
 

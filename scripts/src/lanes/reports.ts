@@ -45,6 +45,28 @@ async function analyze(direct: string, headroom: string, markdown: string, json:
   }
 }
 
+/**
+ * The reports as the runner and the Compose demo print them: one block per comparison, each headed by what it
+ * compares and where its files are, so a reader never has to guess which lanes a figure is about.
+ */
+export function reportsForTerminal(reports: Reports): string {
+  const summary = reportSection(readFileSync(reports.markdown, "utf8"), "Summary").replace(/^## Summary\n+/, "");
+  return [
+    `== Direct lane vs headroom lane: Claude Code straight to the API against Claude Code through the proxy`,
+    `   ${reports.markdown}`,
+    `   ${reports.json}`,
+    "",
+    summary,
+    "",
+    `== What the proxy changed: its input (headroom-client lane) against its output (headroom-upstream lane)`,
+    `   ${reports.proxyMarkdown}`,
+    `   ${reports.proxyJson}`,
+    "",
+    ...proxyChanges(reports.proxyJson).map((line) => `  ${line}`),
+    "",
+  ].join("\n");
+}
+
 /** One `## Heading` section of a Markdown report, for printing to the terminal. */
 export function reportSection(markdown: string, heading: string): string {
   const start = markdown.search(new RegExp(`^## ${heading}`, "m"));

@@ -9,7 +9,7 @@
  * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
  * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -23,6 +23,7 @@ import {
   type ServiceName,
 } from "./lane-description.js";
 import { prepareCapturesFolder } from "./captures.js";
+import { laneProxyErrors, watchLane } from "./lane-watch.js";
 import { freePort, ProcessGroup } from "./processes.js";
 import { buildReports, type Reports } from "./reports.js";
 import {
@@ -50,6 +51,8 @@ export interface RunOptions {
   append: boolean;
   report: boolean;
   clientTimeoutMs: number;
+  /** How often to say what a running lane is waiting for (default 15 s). */
+  progressEveryMs?: number;
   env: Readonly<Record<string, string | undefined>>;
   log: (line: string) => void;
 }
@@ -60,6 +63,8 @@ export interface LaneClientResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** When the client failed: the last errors its lane's proxies logged or recorded (lane-watch.ts). */
+  proxyErrors: string[];
 }
 
 export interface RunResult {
@@ -201,6 +206,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         ...(authToken ? { ANTHROPIC_AUTH_TOKEN: authToken } : {}),
       };
       options.log(`claude (${lane}): running in ${dirs.project}`);
+      const stopWatching = watchLane(lane, options.capturesDir, options.log, options.progressEveryMs ?? 15_000);
       const result = await group.run({
         name: service,
         command: "bash",
@@ -208,9 +214,14 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         env,
         cwd: dirs.project,
         timeoutMs: options.clientTimeoutMs,
-      });
-      clients.push({ lane, ...result });
-      options.log(`claude (${lane}): exit ${result.timedOut ? "timeout" : result.exitCode}`);
+      }).finally(stopWatching);
+      const proxyErrors = result.exitCode === 0 ? [] : laneProxyErrors(lane, options.capturesDir, (name) => readLog(dirs.logs, name));
+      clients.push({ lane, ...result, proxyErrors });
+      options.log(
+        result.timedOut
+          ? `claude (${lane}): no result within ${options.clientTimeoutMs / 1000} s (--timeout): its whole process group was ended`
+          : `claude (${lane}): exit ${result.exitCode}`,
+      );
     }
   } finally {
     await group.stopAll();
@@ -226,6 +237,15 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 }
 
 export class UsageError extends Error {}
+
+/** A lane process's log so far ("" when it has none). */
+function readLog(logDir: string, service: string): string {
+  try {
+    return readFileSync(path.join(logDir, `${service}.log`), "utf8");
+  } catch {
+    return "";
+  }
+}
 
 function prepareRunDir(runDir: string) {
   const dirs = {
