@@ -117,7 +117,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   const moved = prepareCapturesFolder(options.capturesDir, { append: options.append });
   if (moved) options.log(`earlier captures moved to ${moved}`);
 
-  const base = baseEnvironment(options.env);
+  const base: Record<string, string> = { ...baseEnvironment(options.env), TMPDIR: dirs.tmp };
   const group = new ProcessGroup(dirs.logs);
   const places: LocalPlaces = {
     serviceUrls: {},
@@ -201,6 +201,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         ...base,
         ...serviceEnvironment(description, service, options.env, places),
         HOME: dirs.home,
+        CLAUDE_CODE_TMPDIR: dirs.tmp,
         PATH: `${NODE_BIN}:${base.PATH ?? ""}`,
         ...(apiKey ? { ANTHROPIC_API_KEY: apiKey } : {}),
         ...(authToken ? { ANTHROPIC_AUTH_TOKEN: authToken } : {}),
@@ -254,6 +255,8 @@ function prepareRunDir(runDir: string) {
     mockTls: path.join(runDir, "mock-tls"),
     project: path.join(runDir, "project"),
     home: path.join(runDir, "home"),
+    /** Every lane process's temp folder (Claude Code keeps per-session files there): it goes with the run folder. */
+    tmp: path.join(runDir, "tmp"),
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const service of MITM_SERVICES) mkdirSync(path.join(dirs.certs, service), { recursive: true, mode: 0o700 });
