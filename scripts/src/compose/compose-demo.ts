@@ -7,17 +7,22 @@
  * The same commands the README gives for the real API, with `-f compose.offline.yml` added. On a machine that
  * reaches no registry it uses the images scripts/src/prepare-docker.ts built (hdnc/*), and prepares them first.
  *
- * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage.
+ * While a lane runs it says what the lane waits for; when a lane fails it prints the last errors of that lane's
+ * proxies. Ctrl-C, SIGTERM or a closed terminal stop the run and still end with `docker compose down -v`.
+ *
+ * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage;
+ * 128 + the signal's number when stopped by a signal (130 for Ctrl-C).
  */
-import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { execa } from "execa";
+import os from "node:os";
+import { execa, type ResultPromise } from "execa";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { failWithUsageLine } from "../shared/cli.js";
 import { prepareCapturesFolder } from "../lanes/captures.js";
 import { buildReports, reportsForTerminal, type Reports } from "../lanes/reports.js";
+import { LANES, laneProxyErrors, watchLane, type LaneName } from "../lanes/lane-watch.js";
 import { freePort } from "../lanes/processes.js";
 import { localImages } from "../prepare-docker.js";
 import { REPO_ROOT, repoPath } from "../lanes/repo.js";
@@ -36,6 +41,8 @@ export interface ComposeDemoOptions {
   prepare: boolean;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
+  /** How often to say what a running lane waits for (default 15 s). */
+  progressEveryMs?: number;
 }
 
 export interface LaneRun {
@@ -43,6 +50,8 @@ export interface LaneRun {
   exitCode: number | undefined;
   stdout: string;
   stderr: string;
+  /** When the lane failed: the last errors its proxies logged or recorded. */
+  proxyErrors: string[];
 }
 
 export interface ComposeDemoResult {
@@ -81,6 +90,16 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       stdin: "ignore",
       timeout: 600_000,
     });
+  const down = () => compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
+
+  // Ctrl-C, kill or a closed terminal: stop the step under way, then take the project down as a normal end would.
+  let step: ResultPromise | undefined;
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    options.log(`${signal}: stopping; compose down -v`);
+    step?.kill("SIGTERM");
+    void down().finally(() => process.exit(128 + (os.constants.signals[signal] ?? 15)));
+  };
+  for (const signal of STOP_SIGNALS) process.once(signal, stopOnSignal);
 
   const lanes: LaneRun[] = [];
   let proxyHealthy = false;
@@ -92,22 +111,44 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       const logs = await compose(["logs", "--no-color", "--tail", "30"]);
       return { ok: false, lanes, proxyHealthy, failure: `docker compose up failed: ${lastLines(String(up.stderr))}\n${String(logs.stdout)}` };
     }
-    for (const service of ["claude-direct", "claude-headroom"]) {
+    for (const lane of ["direct", "headroom"] as const satisfies LaneName[]) {
+      const service = LANES[lane].client;
       options.log(`compose run --rm ${service}`);
-      const run = await compose(["--profile", "run", "run", "--rm", "-T", service]);
-      lanes.push({ service, exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr) });
+      const stopWatching = watchLane(lane, options.capturesDir, options.log, options.progressEveryMs ?? 15_000);
+      step = compose(["--profile", "run", "run", "--rm", "-T", service]);
+      const run = await step.finally(stopWatching);
+      step = undefined;
+      const proxyErrors = run.exitCode === 0 ? [] : await proxyErrorsOf(lane, compose, options.capturesDir);
+      lanes.push({ service, exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr), proxyErrors });
       options.log(`${service}: exit ${run.exitCode}`);
     }
   } finally {
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, stopOnSignal);
     if (!options.keep) {
       options.log("compose down -v");
-      await compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
+      await down();
     }
   }
   const ok = lanes.length === 2 && lanes.every((lane) => lane.exitCode === 0);
   // A failed lane leaves partial captures: its output, not a half report, is what the user needs to see.
   const report = ok ? await buildReports(options.capturesDir) : undefined;
   return { ok, lanes, report, proxyHealthy };
+}
+
+const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** A failed lane's proxies: their logs (`docker compose logs`) and the lane's capture files, reduced to the errors. */
+async function proxyErrorsOf(
+  lane: LaneName,
+  compose: (args: string[]) => Promise<{ stdout: unknown }>,
+  capturesDir: string,
+): Promise<string[]> {
+  const logs = new Map<string, string>();
+  for (const service of LANES[lane].proxies) {
+    const result = await compose(["logs", "--no-color", "--no-log-prefix", "--tail", "200", service]);
+    logs.set(service, String(result.stdout));
+  }
+  return laneProxyErrors(lane, capturesDir, (service) => logs.get(service) ?? "");
 }
 
 async function prepareDocker(options: ComposeDemoOptions): Promise<void> {
@@ -152,7 +193,8 @@ async function main(): Promise<number> {
     .option("real-headroom", { type: "boolean", default: false, describe: "the real pinned Headroom proxy instead of the stand-in (compose.real-headroom.yml)" })
     .option("keep", { type: "boolean", default: false, describe: "leave the services running (no `down -v`)" })
     .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
-    .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage.")
+    .option("progress-every", { type: "number", default: 15, describe: "seconds between the lines saying what a running lane waits for" })
+    .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage; 130 / 143 stopped by Ctrl-C / SIGTERM (after `docker compose down -v`).")
     .strict()
     .fail(failWithUsageLine("compose-demo"))
     .help()
@@ -166,10 +208,12 @@ async function main(): Promise<number> {
     prepare: argv.prepare,
     env: process.env,
     log: (line) => process.stderr.write(`compose-demo: ${line}\n`),
+    progressEveryMs: argv["progress-every"] * 1000,
   });
   for (const lane of result.lanes) {
     process.stdout.write(`\n== ${lane.service} exit ${lane.exitCode}\n${lane.stdout.trim()}\n`);
     if (lane.exitCode !== 0) process.stdout.write(`-- stderr\n${lastLines(lane.stderr, 20)}\n`);
+    if (lane.exitCode !== 0 && lane.proxyErrors.length) process.stdout.write(`-- last errors of the lane's proxies\n${lane.proxyErrors.join("\n")}\n`);
   }
   process.stdout.write(`\nheadroom-proxy ${argv["real-headroom"] ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
