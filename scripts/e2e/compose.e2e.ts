@@ -57,6 +57,17 @@ describe("docker compose config", () => {
     expect(result.exitCode, String(result.stderr)).toBe(0);
   });
 
+  test.each(configs)("builds each image in one service only: %s", async (_name, args) => {
+    const result = await docker(["compose", ...args, "--profile", "run", "config", "--format", "json"], { PATH: process.env.PATH ?? "", HOME: os.homedir() });
+    const config = JSON.parse(String(result.stdout)) as { services: Record<string, { image: string; build?: unknown }> };
+    const builders = new Map<string, string[]>();
+    for (const [name, service] of Object.entries(config.services)) {
+      if (!builders.has(service.image)) builders.set(service.image, []);
+      if (service.build) builders.get(service.image)!.push(name);
+    }
+    for (const [image, services] of builders) expect(services, image).toHaveLength(1);
+  });
+
   test("publishes ports on 127.0.0.1 only", async () => {
     const result = await docker(["compose", "--profile", "run", "config", "--format", "json"], { PATH: process.env.PATH ?? "", HOME: os.homedir() });
     const config = JSON.parse(String(result.stdout)) as { services: Record<string, { ports?: Array<{ host_ip?: string }> }> };
