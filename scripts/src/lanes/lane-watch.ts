@@ -26,10 +26,16 @@ interface CaptureLine {
   error?: { kind?: string; message?: string } | null;
 }
 
+/** A capture's records so far; none when it is missing or unreadable (a container's file, say). */
 function readCapture(file: string): CaptureLine[] {
-  if (!existsSync(file)) return [];
+  let text: string;
+  try {
+    text = existsSync(file) ? readFileSync(file, "utf8") : "";
+  } catch {
+    return [];
+  }
   const records: CaptureLine[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
+  for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     try {
       records.push(JSON.parse(line) as CaptureLine);
