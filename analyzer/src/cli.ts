@@ -22,7 +22,7 @@ import { summarizeLane } from "./summarize.js";
 
 const NAME = "headroom-analyze";
 
-const EPILOG = `Input: JSONL, one record per exchange — schema v1 (schema/capture-record.v1.schema.json, written by addons/mitm_capture.py) or the records of Headroom's own `headroom capture` harness (request_json, or request_body_b64 / request_body).
+const EPILOG = `Input: JSONL, one record per exchange — schema v1 (schema/capture-record.v1.schema.json, written by addons/mitm_capture.py) or the records of Headroom's own "headroom capture" harness (request_json, or request_body_b64 / request_body).
 Secrets: header values whose name contains authorization, api-key, apikey, token, secret or cookie, and URL query values whose key contains key, token, secret, signature or code, are redacted before anything is compared or written.
 
 Exit codes:
