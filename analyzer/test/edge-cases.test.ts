@@ -117,3 +117,11 @@ describe("routes, shared responses and report files", () => {
     for (const file of [md, json]) expect(statSync(file).mode & 0o777, file).toBe(0o600);
   });
 });
+
+describe("--help", () => {
+  it("names the second input format as Headroom's own capture harness, not an unexplained 'original harness'", () => {
+    const help = runCli(["--help"]).stdout;
+    expect(help).toContain(`records of Headroom's own "headroom capture" harness`);
+    expect(help).not.toContain("original harness");
+  });
+});
