@@ -166,6 +166,8 @@ describe("the Compose demo stopped with Ctrl-C while a lane runs", () => {
       env: { ANTHROPIC_API_KEY: CANARY_KEY, CLAUDE_COMMAND: "sleep 300" },
       reject: false,
       timeout: 600_000,
+      // Ctrl-C is one SIGINT: no SIGKILL after it (execa's default after 5 s), `down -v` takes longer than that.
+      forceKillAfterDelay: false,
     });
     let seen = "";
     await new Promise<void>((resolve) => {
