@@ -93,13 +93,17 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
   const down = () => compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
 
   // Ctrl-C, kill or a closed terminal: stop the step under way, then take the project down as a normal end would.
+  // Later signals (a second Ctrl-C, one relayed by a child) must not cut the `down` short: they are ignored.
   let step: ResultPromise | undefined;
+  let stopping = false;
   const stopOnSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
     options.log(`${signal}: stopping; compose down -v`);
     step?.kill("SIGTERM");
     void down().finally(() => process.exit(128 + (os.constants.signals[signal] ?? 15)));
   };
-  for (const signal of STOP_SIGNALS) process.once(signal, stopOnSignal);
+  for (const signal of STOP_SIGNALS) process.on(signal, stopOnSignal);
 
   const lanes: LaneRun[] = [];
   let proxyHealthy = false;
@@ -112,6 +116,7 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       return { ok: false, lanes, proxyHealthy, failure: `docker compose up failed: ${lastLines(String(up.stderr))}\n${String(logs.stdout)}` };
     }
     for (const lane of ["direct", "headroom"] as const satisfies LaneName[]) {
+      if (stopping) break;
       const service = LANES[lane].client;
       options.log(`compose run --rm ${service}`);
       const stopWatching = watchLane(lane, options.capturesDir, options.log, options.progressEveryMs ?? 15_000);
@@ -123,6 +128,8 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       options.log(`${service}: exit ${run.exitCode}`);
     }
   } finally {
+    // Stopped by a signal: its handler runs `down -v` and exits; nothing here may end the process first.
+    if (stopping) await new Promise<never>(() => {});
     for (const signal of STOP_SIGNALS) process.removeListener(signal, stopOnSignal);
     if (!options.keep) {
       options.log("compose down -v");
