@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench bench-lane demo lanes headroom-venv demo-headroom \
+.PHONY: help setup node venv build clean test test-suites test-analyzer test-addon test-scripts test-e2e test-compose ci bench bench-lane demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -35,6 +35,11 @@ venv: $(VENV)/.installed ## Project-local Python env: pinned mitmproxy, pytest, 
 
 setup: build venv ## Install everything (npm packages, analyzer build, .venv)
 
+clean: ## Remove what setup and the demos installed or built (node_modules, dist, .venv, .venv-headroom, caches); never captures/
+	rm -rf node_modules analyzer/node_modules scripts/node_modules analyzer/dist .venv .venv-headroom .cache \
+	  .pytest_cache .mypy_cache .ruff_cache addons/.pytest_cache addons/.mypy_cache addons/.ruff_cache
+	rm -rf addons/__pycache__ addons/tests/__pycache__
+
 test-analyzer: build ## Analyzer tests (vitest)
 	npm test -w analyzer
 
@@ -42,7 +47,9 @@ test-addon: venv ## Addon lint, types and tests (ruff, mypy --strict, pytest)
 	$(VENV)/bin/ruff check addons
 	$(VENV)/bin/ruff format --check addons
 	$(VENV)/bin/mypy --strict addons/mitm_capture.py addons/offline_upstream.py addons/headroom_capture
-	$(VENV)/bin/pytest -q addons/tests
+	@# pytest's temp folders (mitmproxy CA keys among them) go to a folder removed after the run, passed or failed.
+	@base=$$(mktemp -d "$${TMPDIR:-/tmp}/headroom-pytest.XXXXXX"); \
+	$(VENV)/bin/pytest -q -p no:cacheprovider --basetemp="$$base/tmp" addons/tests; status=$$?; rm -rf "$$base"; exit $$status
 
 test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 	npx tsc -p scripts/tsconfig.json --noEmit
@@ -51,7 +58,12 @@ test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 test-e2e: setup headroom-venv ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy, then the real Headroom proxy
 	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts e2e/headroom.e2e.ts
 
-test: test-analyzer test-addon test-scripts test-e2e ## Run every test
+# Every suite runs with a private temp folder; whatever a test leaves there fails `make test`, and the folder is
+# removed either way, so /tmp is as it was before (scripts/temp-guard.sh).
+test: ## Run every test; fails when a test leaves something in the temp folder
+	@scripts/temp-guard.sh $(MAKE) --no-print-directory test-suites
+
+test-suites: test-analyzer test-addon test-scripts test-e2e
 
 demo: setup ## Try it offline: the realistic scripted session in both lanes (real Claude Code CLI, mock API, stand-in proxy) and a noise-baseline run, then the reports
 	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline

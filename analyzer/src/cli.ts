@@ -25,7 +25,7 @@ import { summarizeLane } from "./summarize.js";
 
 const NAME = "headroom-analyze";
 
-const EPILOG = `Input: JSONL, one record per exchange — schema v1 (schema/capture-record.v1.schema.json, written by addons/mitm_capture.py) or the original harness's records (request_json, or request_body_b64 / request_body).
+const EPILOG = `Input: JSONL, one record per exchange — schema v1 (schema/capture-record.v1.schema.json, written by addons/mitm_capture.py) or the records of Headroom's own "headroom capture" harness (request_json, or request_body_b64 / request_body).
 Secrets: header values whose name contains authorization, api-key, apikey, token, secret or cookie, and URL query values whose key contains key, token, secret, signature or code, are redacted before anything is compared or written.
 
 Exit codes:
@@ -68,7 +68,9 @@ class ReportFile {
       if (!this.handle) {
         const target = resolve(this.path);
         await makeFolders(dirname(target));
-        this.handle = await open(target, "w");
+        // Private like the captures it is drawn from (it quotes request content), even over an older 0644 file.
+        this.handle = await open(target, "w", 0o600);
+        await this.handle.chmod(0o600);
       }
       if (this.pendingLength > 0) await this.handle.write(this.pending.join(""));
     } catch (error) {

@@ -63,6 +63,11 @@ export interface PairDiff {
     headroom_is_json: boolean;
   };
   usage: SideBySide<Usage | null>;
+  /**
+   * Both sides carry the very same response (same response body hash), as a proxy's input and output lanes do:
+   * the usage is one response's, so there is no usage delta to show.
+   */
+  shared_response: boolean;
   timings: SideBySide<Timings | null>;
   error: SideBySide<Exchange["error"]>;
 }
@@ -135,9 +140,15 @@ export function comparePair(pair: Pair, comparer: JsonComparer): PairDiff {
     headers: { ...headerDelta(direct.request_headers, headroom.request_headers), noise: [] },
     json: { ...delta, noise: [], direct_is_json: direct.json !== null, headroom_is_json: headroom.json !== null },
     usage: { direct: direct.usage, headroom: headroom.usage },
+    shared_response: sharesResponse(direct, headroom),
     timings: { direct: direct.timings, headroom: headroom.timings },
     error: { direct: direct.error, headroom: headroom.error },
   };
+}
+
+/** Did both exchanges receive the very same response (one response body, seen by two lanes)? */
+export function sharesResponse(direct: Exchange, headroom: Exchange): boolean {
+  return direct.response_body_sha256 !== null && direct.response_body_sha256 === headroom.response_body_sha256;
 }
 
 /** Compare every pair. */

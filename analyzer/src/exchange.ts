@@ -107,6 +107,8 @@ export interface Exchange {
   request_body_truncated: boolean;
   response_status: number | null;
   response_body_size: number | null;
+  /** Hash of the whole response body; equal on two sides only when both saw the very same response. */
+  response_body_sha256: string | null;
   response_stream: boolean | null;
   /** Flattened JSON body; null when the body is not JSON (or could not be recovered). */
   json: JsonLeaves | null;

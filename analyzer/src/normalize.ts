@@ -17,6 +17,7 @@ import { recordSecrets, redactHeaders, redactUrl, scrubJson, scrubSecrets, scrub
 import { proxyFactsOf } from "./proxy-account.js";
 import { requestBody } from "./request-body.js";
 import { StringPool } from "./shared-strings.js";
+import { routeHost } from "./routes.js";
 
 // The names that lived here before the split, for importers that still expect them here.
 export { anthropicSummary } from "./anthropic-summary.js";
@@ -150,13 +151,14 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     url,
     host: redacted.host,
     path,
-    route: `${upperMethod} ${redacted.host}${path}`,
+    route: `${upperMethod} ${routeHost(redacted.host)}${path}`,
     request_headers: headers,
     request_body_size: size,
     request_body_sha256: sha,
     request_body_truncated: truncated,
     response_status: status === null ? null : Math.trunc(status),
     response_body_size: numberOrNull(record.response_body_size),
+    response_body_sha256: typeof record.response_body_sha256 === "string" && record.response_body_sha256 !== "" ? record.response_body_sha256 : null,
     response_stream: typeof record.response_stream === "boolean" ? record.response_stream : null,
     json: flat ? flat.leaves : null,
     anthropic: anthropicSummary(body, flat, headers, context.tools),

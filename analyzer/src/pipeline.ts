@@ -6,7 +6,7 @@
  * table), so the report head can summarize them; then the report is rendered piece by piece and
  * handed to sinks, so the rendered text of a big capture is never held at once.
  */
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { comparePair, JsonComparer, type PairDiff } from "./compare.js";
@@ -23,7 +23,7 @@ import { JsonRenderer } from "./render-json.js";
 import type { DeltaExtras } from "./render-delta.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
-import type { PriceTable } from "./prices.js";
+import { unpricedWarnings, type PriceTable } from "./prices.js";
 import type { ProxyStatsTotals } from "./proxy-account.js";
 import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
@@ -237,6 +237,11 @@ async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
     prices: options.prices,
     proxyStats: options.proxyStats,
   });
+  for (const warning of reportWarnings(options, head)) {
+    head.warnings.push(warning);
+    options.onWarning?.(warning);
+  }
+
   head.summary.json_templates = templates.templates();
   if (baseline && noise) {
     head.inputs.baseline = baseline.file;
@@ -267,6 +272,32 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
   await emit(sinks.markdown, markdown.end());
   await emit(sinks.json, json.end());
   return head;
+}
+
+/**
+ * Warnings about the comparison as a whole (each lane's own warnings come from reading it): inputs that would
+ * otherwise give a plausible-looking but meaningless report.
+ */
+function reportWarnings(options: NetworkDiffOptions, head: ReportHead): string[] {
+  const warnings: string[] = [];
+  if (sameFile(options.direct, options.headroom)) {
+    warnings.push(`${options.direct} is given as both sides (--direct and --headroom): every pair compares an exchange with itself`);
+  }
+  const cost = head.summary.cost;
+  if (cost) {
+    warnings.push(...unpricedWarnings(cost.prices_file, [[head.labels.direct, cost.direct], [head.labels.headroom, cost.headroom]]));
+  }
+  return warnings;
+}
+
+/** The same file under two names (same path, a symlink or a hard link)? */
+function sameFile(a: string, b: string): boolean {
+  try {
+    const [x, y] = [statSync(a), statSync(b)];
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** networkDiff with everything collected in memory: the report object and both renderings. */

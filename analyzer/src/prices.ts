@@ -84,6 +84,21 @@ export function priceFor(table: PriceTable, model: string | null): ModelPrice | 
   return best?.price ?? table.models["*"] ?? null;
 }
 
+/** A cost is complete when every exchange with usage could be priced; otherwise its dollars are too low to show. */
+export function isComplete(cost: Cost): boolean {
+  return cost.unpriced_exchanges === 0;
+}
+
+/** One warning per side whose cost could not be complete: which models the price file lacks. */
+export function unpricedWarnings(file: string, sides: ReadonlyArray<readonly [string, Cost]>): string[] {
+  return sides
+    .filter(([, cost]) => !isComplete(cost))
+    .map(
+      ([label, cost]) =>
+        `${file} has no price for ${cost.unpriced_models.join(", ")} (${cost.unpriced_exchanges} ${label} exchanges): the ${label} cost is shown as n/a`,
+    );
+}
+
 /** Dollars for some exchanges, from each response's usage and its request's model (exchanges without usage add nothing). */
 export function costOf(exchanges: readonly Exchange[], table: PriceTable): Cost {
   let usd = 0;

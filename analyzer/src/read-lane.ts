@@ -32,5 +32,11 @@ export async function readLane(name: string, file: string, context: NormalizeCon
     },
   });
   for await (const exchange of reading) exchanges.push(exchange);
+  if (exchanges.length === 0) {
+    // An empty lane compares as "everything only on the other side": say so instead of passing silently.
+    const message = `${file}: empty capture (no exchanges)`;
+    warnings.push(message);
+    options.onWarning?.(message);
+  }
   return { name, file, exchanges: inCaptureOrder(exchanges), warnings, bytes };
 }

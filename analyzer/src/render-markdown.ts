@@ -11,10 +11,18 @@ import { CELL_LIST_LIMIT, code, html, signed, table } from "./markdown-text.js";
 import { deltaLists, headerCell, isDeltaCapped, jsonCell, noiseLines, templateSection, type DeltaExtras } from "./render-delta.js";
 import type { Exchange, Usage } from "./exchange.js";
 import { proxyAccountLines } from "./render-proxy-account.js";
+import { oneSidedNote } from "./routes.js";
 import type { Labels, LaneSummary, PairedTokens, Report, ReportHead, TokenTotals } from "./summarize.js";
 import { verdictText } from "./verdict.js";
 
 export { cappedList, CELL_LIST_LIMIT, cell, code, html } from "./markdown-text.js";
+
+/** ` — why`, for a one-sided route whose reason is known. */
+function noteFor(route: string): string {
+  const note = oneSidedNote(route);
+  return note ? ` — ${note}` : "";
+}
+
 
 function orDash(value: unknown): string {
   return value === null || value === undefined ? "-" : String(value);
@@ -32,7 +40,10 @@ export function tokensCell(pair: PairDiff): string {
   const dIn = promptTokens(direct);
   const hIn = promptTokens(headroom);
   const inDelta = dIn !== null && hIn !== null ? ` (${signed(hIn - dIn)})` : "";
-  const tokens = `prompt ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
+  // One response seen by both lanes: its usage once, no delta (it would always be +0).
+  const tokens = pair.shared_response
+    ? `same response: prompt ${orDash(hIn)}; out ${orDash(headroom?.output_tokens)}`
+    : `prompt ${orDash(dIn)} -> ${orDash(hIn)}${inDelta}; out ${orDash(direct?.output_tokens)} -> ${orDash(headroom?.output_tokens)}`;
   const dFirst = pair.timings.direct?.first_byte_ms ?? null;
   const hFirst = pair.timings.headroom?.first_byte_ms ?? null;
   return dFirst === null && hFirst === null ? tokens : `${tokens}; first byte ${milliseconds(dFirst)} -> ${milliseconds(hFirst)} ms`;
@@ -91,6 +102,15 @@ function pairedTokensLine(label: string, totals: TokenTotals): string {
 function pairedTokensText(labels: Labels, tokens: PairedTokens): string {
   const counted = `${tokens.pairs_counted} of ${tokens.pairs_counted + tokens.pairs_without_usage} pairs counted, those with usage on both sides; ${tokens.pairs_without_usage} without usage left out`;
   return `(${counted}): ${pairedTokensLine(labels.direct, tokens.direct)}; ${pairedTokensLine(labels.headroom, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
+}
+
+/** The paired-tokens line; no delta when every counted pair is one response seen by both sides (a proxy's two lanes). */
+function pairedTokensSummary(report: ReportHead): string {
+  const tokens = report.summary.paired_tokens;
+  if (tokens.pairs_counted > 0 && tokens.shared_responses === tokens.pairs_counted) {
+    return `- Paired tokens: both sides carry the same responses, so the usage is one response's (${tokens.pairs_counted} pairs): ${pairedTokensLine(report.labels.headroom, tokens.headroom)}`;
+  }
+  return `- Paired tokens ${pairedTokensText(report.labels, tokens)}`;
 }
 
 /** Cache writes by lifetime, for the lanes whose responses split them. */
@@ -166,7 +186,9 @@ function pairRow(pair: PairDiff, labels: Labels): string[] {
   ];
 }
 
-function usd(value: number): string {
+/** Dollars, or n/a when some of the exchanges could not be priced (the sum would be too low). */
+function usd(value: number | null, complete = true): string {
+  if (value === null || !complete) return "n/a";
   return `$${value.toFixed(value !== 0 && Math.abs(value) < 1 ? 4 : 2)}`;
 }
 
@@ -176,9 +198,12 @@ function costLines(report: ReportHead): string[] {
   if (!cost) return [];
   const { direct: d, headroom: h } = report.labels;
   const { paired } = cost;
-  const change = paired.direct.usd > 0 ? ` (${signed(Number(((paired.usd_delta / paired.direct.usd) * 100).toFixed(1)))}%)` : "";
+  const delta = paired.usd_delta;
+  const change = delta !== null && paired.direct.usd > 0 ? ` (${signed(Number(((delta / paired.direct.usd) * 100).toFixed(1)))}%)` : "";
+  const outcome = delta === null ? "difference n/a" : `${delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(delta))}${change}`;
+  const laneUsd = (c: typeof cost.direct) => usd(c.usd, c.unpriced_exchanges === 0);
   const lines = [
-    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${usd(cost.direct.usd)}, ${h} ${usd(cost.headroom.usd)}; over the pairs with usage on both sides ${d} ${usd(paired.direct.usd)}, ${h} ${usd(paired.headroom.usd)}, ${paired.usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(paired.usd_delta))}${change}`,
+    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${laneUsd(cost.direct)}, ${h} ${laneUsd(cost.headroom)}; over the pairs with usage on both sides ${d} ${laneUsd(paired.direct)}, ${h} ${laneUsd(paired.headroom)}, ${outcome}`,
   ];
   const unpriced = [...new Set([...cost.direct.unpriced_models, ...cost.headroom.unpriced_models])];
   if (unpriced.length) {
@@ -214,7 +239,7 @@ function headText(report: ReportHead, extras: DeltaExtras): string {
     `- Only ${d}: ${summary.only_direct}`,
     `- Only ${h}: ${summary.only_headroom}`,
     `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
-    `- Paired tokens ${pairedTokensText(report.labels, summary.paired_tokens)}`,
+    pairedTokensSummary(report),
     ...costLines(report),
     ...noiseLines(report, extras),
     "",
@@ -245,7 +270,7 @@ function headText(report: ReportHead, extras: DeltaExtras): string {
           "",
           ...refs.map(
             (ref) =>
-              `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)}${ref.retried_by !== undefined ? `; retried by #${orDash(ref.retried_by)}, not paired` : ""})`,
+              `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)}${ref.retried_by !== undefined ? `; retried by #${orDash(ref.retried_by)}, not paired` : ""})${noteFor(ref.route)}`,
           ),
           "",
         ]

@@ -4,12 +4,12 @@
  * which exchanges failed. Also assembles the whole report object both renderers draw from.
  */
 import { cachePrefix, type CachePrefix } from "./cache-prefix.js";
-import type { PairDiff } from "./compare.js";
+import { sharesResponse, type PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
 import type { JsonTemplate } from "./json-templates.js";
 import type { NoiseSummary } from "./noise.js";
 import { viewLane, type LaneView, type Pair, type PairBy, type Pairing } from "./pair.js";
-import { costOf, type Cost, type PriceTable } from "./prices.js";
+import { costOf, isComplete, type Cost, type PriceTable } from "./prices.js";
 import { proxyAccountOf, type ProxyAccount, type ProxyStatsTotals } from "./proxy-account.js";
 import { cacheWrites, hasUsage } from "./usage.js";
 import { pairingWarnings } from "./warnings.js";
@@ -72,6 +72,11 @@ export interface PairedTokens {
   pairs_counted: number;
   /** Pairs left out because one side or both had no usage (an error, a 529, usage that could not be read). */
   pairs_without_usage: number;
+  /**
+   * Counted pairs whose two sides carry the very same response (same response body hash: a proxy's input and output
+   * lanes). When every counted pair does, the usage is one response's seen twice and a delta means nothing.
+   */
+  shared_responses: number;
 }
 
 /** How many pairs differ in each respect (noise already set apart where a baseline was given). */
@@ -126,7 +131,8 @@ export interface Report {
       prices_file: string;
       direct: Cost;
       headroom: Cost;
-      paired: { direct: Cost; headroom: Cost; usd_delta: number };
+      /** usd_delta is null when a side has exchanges it could not price (its total would be too low). */
+      paired: { direct: Cost; headroom: Cost; usd_delta: number | null };
     };
   };
   warnings: string[];
@@ -171,7 +177,14 @@ export function pairedTokens(pairs: readonly Pair[]): PairedTokens {
   const counted = countedPairs(pairs);
   const direct = tokenTotals(counted.map((pair) => pair.direct));
   const headroom = tokenTotals(counted.map((pair) => pair.headroom));
-  return { direct, headroom, prompt_tokens_delta: headroom.prompt_tokens - direct.prompt_tokens, pairs_counted: counted.length, pairs_without_usage: pairs.length - counted.length };
+  return {
+    direct,
+    headroom,
+    prompt_tokens_delta: headroom.prompt_tokens - direct.prompt_tokens,
+    pairs_counted: counted.length,
+    pairs_without_usage: pairs.length - counted.length,
+    shared_responses: counted.filter((pair) => sharesResponse(pair.direct, pair.headroom)).length,
+  };
 }
 
 /** Count the pairs that differ in tools, headers and JSON. */
@@ -240,7 +253,11 @@ function laneCosts(prices: PriceTable, direct: Lane, headroom: Lane, pairing: Pa
     prices_file: prices.file,
     direct: costOf(direct.exchanges, prices),
     headroom: costOf(headroom.exchanges, prices),
-    paired: { direct: pairedDirect, headroom: pairedHeadroom, usd_delta: pairedHeadroom.usd - pairedDirect.usd },
+    paired: {
+      direct: pairedDirect,
+      headroom: pairedHeadroom,
+      usd_delta: isComplete(pairedDirect) && isComplete(pairedHeadroom) ? pairedHeadroom.usd - pairedDirect.usd : null,
+    },
   };
 }
 

@@ -39,6 +39,10 @@ function tokensSentence(head: ReportHead): string {
     return paired === 0 ? "No exchanges paired, so nothing to compare." : `None of the ${plural(paired, "pair")} has usage on both sides, so tokens and cost could not be compared.`;
   }
   const left = tokens.pairs_without_usage ? ` (${plural(tokens.pairs_without_usage, "pair")} without usage left out)` : "";
+  if (tokens.shared_responses === tokens.pairs_counted) {
+    // A proxy's input and output lanes: one response per pair, seen twice; a delta would always be +0.
+    return `Both sides carry the same responses in ${plural(tokens.pairs_counted, "pair")} with usage${left}: ${number(tokens.headroom.prompt_tokens)} prompt tokens, one usage per pair, no delta to show.`;
+  }
   const before = tokens.direct.prompt_tokens;
   const after = tokens.headroom.prompt_tokens;
   const delta = after - before;
@@ -46,7 +50,10 @@ function tokensSentence(head: ReportHead): string {
   let sentence = `Over ${plural(tokens.pairs_counted, "pair")} with usage on both sides${left}, ${h} sent ${amount} ${d} (${number(before)} → ${number(after)}${percentChange(before, after)})`;
   if (cost) {
     const { direct: cd, headroom: ch, usd_delta } = cost.paired;
-    sentence += `, estimated cost ${usd(cd.usd)} → ${usd(ch.usd)} (${usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(usd_delta))}${percentChange(cd.usd, ch.usd)})`;
+    sentence +=
+      usd_delta === null
+        ? ", estimated cost n/a (the price file has no price for a model shown)"
+        : `, estimated cost ${usd(cd.usd)} → ${usd(ch.usd)} (${usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(usd_delta))}${percentChange(cd.usd, ch.usd)})`;
   }
   const hitBefore = tokens.direct.cache_hit_ratio;
   const hitAfter = tokens.headroom.cache_hit_ratio;

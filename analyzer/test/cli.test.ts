@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ANALYZER, CANARY, CANARY_VALUES, CLI, expectOneLineError, messagesBody, runCli, tempDir, TOOLS, v1Record, writeJsonl } from "./helpers.js";
@@ -47,7 +47,7 @@ describe("headroom-analyze network-diff", () => {
     const report = JSON.parse(readFileSync(json, "utf8"));
     expect(report).toMatchObject({ schema_version: 1, direct_count: 4, headroom_count: 4, pair_by: "conversation" });
     expect(report.only_direct).toEqual(["POST api.anthropic.com/v1/messages/count_tokens?beta=true"]);
-    expect(report.only_headroom).toEqual(["POST 127.0.0.1:8787/api/event_logging/batch"]);
+    expect(report.only_headroom).toEqual(["POST 127.0.0.1/api/event_logging/batch"]);
     // Capture order is by sequence: line 3 (sequence 2) pairs before line 2 (sequence 3).
     expect(report.paired.map((p: { direct_sequence: number; direct_line: number }) => [p.direct_sequence, p.direct_line])).toEqual([
       [1, 1],
@@ -105,7 +105,7 @@ describe("headroom-analyze summary", () => {
     const result = runCli(["summary", V1_HEADROOM]);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain("| Sequence | Route | Status | Model | Body Bytes | Tools | Stream | Prompt Tokens | Cache Read | Output | First Byte ms |");
-    expect(result.stdout).toMatch(/\| 2 \| `POST 127\.0\.0\.1:8787\/v1\/messages\?beta=true` \| 200 \| claude-sonnet-4-5-20250929 \| \d+ \| 2 \| yes \| \d+ \| \d+ \| \d+ \| \d+ \|/);
+    expect(result.stdout).toMatch(/\| 2 \| `POST 127\.0\.0\.1\/v1\/messages\?beta=true` \| 200 \| claude-sonnet-4-5-20250929 \| \d+ \| 2 \| yes \| \d+ \| \d+ \| \d+ \| \d+ \|/);
     expect(result.stdout).toContain("- Exchanges: 4");
     expect(result.stdout).toContain("timeout");
   });
@@ -145,8 +145,10 @@ describe("bad input: one line on stderr, documented exit code, never a stack tra
   });
 
   it("a report folder that cannot be made fails at once (exit 1, one line), even under /proc", () => {
-    const direct = writeJsonl(tempDir(), "d.jsonl", [v1Record(1, {})]);
-    const result = runCli(["--direct", direct, "--headroom", direct, "-o", "/proc/no-such-dir/report.md"]);
+    const dir = tempDir();
+    const direct = writeJsonl(dir, "d.jsonl", [v1Record(1, {})]);
+    const headroom = writeJsonl(dir, "h.jsonl", [v1Record(1, {})]);
+    const result = runCli(["--direct", direct, "--headroom", headroom, "-o", "/proc/no-such-dir/report.md"]);
     expect(result.status).toBe(1);
     expect(expectOneLineError(result)).toBe("headroom-analyze: error: cannot write Markdown report /proc/no-such-dir/report.md (ENOENT)");
   });
@@ -300,8 +302,10 @@ describe("progress bar", () => {
     const filler = "y".repeat(1024 * 1024);
     const lines = Array.from({ length: 52 }, (_, i) => v1Record(i + 1, { model: "m", filler }));
     const big = writeJsonl(dir, "big.jsonl", lines);
+    const other = join(dir, "big-copy.jsonl");
+    copyFileSync(big, other);
     // Not --quiet: that silences the bar by itself, and the TTY check would go untested.
-    const result = runCli(["--direct", big, "--headroom", big, "-o", join(dir, "r.md")]);
+    const result = runCli(["--direct", big, "--headroom", other, "-o", join(dir, "r.md")]);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe(`Wrote Markdown report: ${join(dir, "r.md")}\n`);
   });

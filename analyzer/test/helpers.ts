@@ -1,10 +1,11 @@
 /** Record builders, temp files and a CLI runner shared by the tests. */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 
 export const ANALYZER = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const REPO = resolve(ANALYZER, "..");
@@ -26,6 +27,13 @@ export function sha256(text: string | Buffer): string {
 }
 
 export type Json = Record<string, unknown>;
+
+let responses = 0;
+/** Every built record gets its own response, as every real exchange does (message ids differ). */
+function nextResponseHash(): string {
+  responses += 1;
+  return sha256(`response ${responses}`);
+}
 
 /** A schema v1 record for POST /v1/messages with `body` as request_json; overrides win. */
 export function v1Record(sequence: number, body: unknown, overrides: Json = {}): Json {
@@ -51,7 +59,7 @@ export function v1Record(sequence: number, body: unknown, overrides: Json = {}):
     response_status: 200,
     response_headers: { "content-type": "text/event-stream" },
     response_body_size: 1234,
-    response_body_sha256: sha256(`response ${sequence}`),
+    response_body_sha256: nextResponseHash(),
     response_stream: true,
     usage: { input_tokens: 10, output_tokens: 20, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 },
     timings: { response_headers_ms: 300, first_byte_ms: 320, end_ms: 1500 },
@@ -74,7 +82,7 @@ export function legacyRecord(sequence: number, body: string, overrides: Json = {
     response_status: 200,
     response_headers: {},
     response_body_size: 10,
-    response_body_sha256: sha256("r"),
+    response_body_sha256: nextResponseHash(),
     ...overrides,
   };
 }
@@ -95,10 +103,19 @@ export const TOOLS = [
   { name: "Bash", description: "Run a command", input_schema: { type: "object", properties: { command: { type: "string" } }, required: ["command"] } },
 ];
 
+const tempDirs: string[] = [];
+
+/** A fresh folder under the system temp folder, removed after this test file (passed or failed). */
 export function tempDir(): string {
-  // Inside the run's folder (test/build.global.ts), which is removed after the suite.
-  return mkdtempSync(join(process.env.HEADROOM_ANALYZE_TEST_TMP ?? tmpdir(), "headroom-analyze-test-"));
+  // Inside the run's folder (test/build.global.ts), which is removed after the suite; each file's folders also go after it.
+  const dir = mkdtempSync(join(process.env.HEADROOM_ANALYZE_TEST_TMP ?? tmpdir(), "headroom-analyze-test-"));
+  tempDirs.push(dir);
+  return dir;
 }
+
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Write records (objects become JSON lines; strings are written as they are) to a JSONL file. */
 export function writeJsonl(dir: string, name: string, lines: Array<Json | string>, trailingNewline = true): string {

@@ -28,7 +28,7 @@ describe("pairing", () => {
       [3, 2],
     ]);
     expect(onlyDirect.map((e) => e.route)).toEqual(["GET api.anthropic.com/v1/models", "POST api.anthropic.com/v1/messages?beta=true"]);
-    expect(onlyHeadroom.map((e) => e.route)).toEqual(["POST 127.0.0.1:8787/health"]);
+    expect(onlyHeadroom.map((e) => e.route)).toEqual(["POST 127.0.0.1/health"]);
   });
 
   it("by route: method + host + path, so different hosts do not pair", () => {

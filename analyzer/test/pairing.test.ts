@@ -17,7 +17,7 @@ describe("pairing by conversation (the default)", () => {
       [3, 4],
     ]);
     expect(report.only_direct_exchanges).toEqual([]);
-    expect(report.only_headroom_exchanges).toEqual([{ route: "POST 127.0.0.1:8787/v1/messages?beta=true", sequence: 2, line: 2, status: 529, retried_by: 3 }]);
+    expect(report.only_headroom_exchanges).toEqual([{ route: "POST 127.0.0.1/v1/messages?beta=true", sequence: 2, line: 2, status: 529, retried_by: 3 }]);
     expect(markdown).toContain("(sequence 2, line 2, status 529; retried by #3, not paired)");
   });
 

@@ -38,7 +38,7 @@ describe("reports", () => {
     }
     expect(markdown).toContain("| Seq | Route | Status | Body Bytes | Body SHA | Header Delta | JSON Delta | Tokens, First Byte |");
     const row = markdown.split("\n").find((line) => line.startsWith("| 1 -> 1 |")) as string;
-    expect(row).toContain("`POST api.anthropic.com/v1/messages?beta=true` -> `POST 127.0.0.1:8787/v1/messages?beta=true`");
+    expect(row).toContain("`POST api.anthropic.com/v1/messages?beta=true` -> `POST 127.0.0.1/v1/messages?beta=true`");
     expect(row).toContain("200 -> 200");
     expect(row).toMatch(/\| \d+ -> \d+ \(\+\d+\) \| changed \|/);
     expect(row).toMatch(new RegExp(`tools=0->2 \\(\\+${r.paired[0]?.anthropic.headroom.tools_bytes} bytes\\) \\+\`Read\`, \`Bash\` \\|`));

@@ -5,13 +5,14 @@
  * there is no engine this fails with prepare-docker's message — it is never skipped.
  */
 import { execa } from "execa";
-import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { COMPOSE_DIR, LOCAL_IMAGES, runComposeDemo, type ComposeDemoResult } from "../src/compose/compose-demo.js";
 import { freePort } from "../src/lanes/processes.js";
-import { ANALYZER_CLI } from "../src/lanes/repo.js";
+import { ANALYZER_CLI, REPO_ROOT } from "../src/lanes/repo.js";
+import { tempDir } from "../test/temp.js";
 
 const CANARY_KEY = `sk-ant-canary-compose-${process.pid}-DO-NOT-LEAK`;
 const PROXY_TOKEN = `proxy-token-canary-${process.pid}`;
@@ -27,6 +28,23 @@ async function docker(args: string[], env: Record<string, string> = {}) {
   return execa("docker", args, { cwd: COMPOSE_DIR, env, reject: false, stdin: "ignore" });
 }
 
+/** Image ids without a tag: what a build leaves behind when it moves a tag to a new image. */
+async function danglingImages(): Promise<string[]> {
+  const listed = await docker(["images", "--filter", "dangling=true", "--quiet", "--no-trunc"]);
+  return String(listed.stdout).split("\n").filter(Boolean).sort();
+}
+
+/** Containers, networks and volumes Compose made for a project, one line each; empty when it is all gone. */
+async function projectLeftovers(project: string): Promise<string[]> {
+  const label = `label=com.docker.compose.project=${project}`;
+  const found: string[] = [];
+  for (const kind of [["ps", "-a"], ["network", "ls"], ["volume", "ls"]]) {
+    const listed = await docker([...kind, "--filter", label, "--format", "{{.Names}}{{.Name}}"]);
+    found.push(...String(listed.stdout).split("\n").filter(Boolean).map((name) => `${kind[0]}: ${name}`));
+  }
+  return found;
+}
+
 describe("docker compose config", () => {
   const configs: Array<[string, string[]]> = [
     ["the plain file", []],
@@ -39,6 +57,17 @@ describe("docker compose config", () => {
     expect(result.exitCode, String(result.stderr)).toBe(0);
   });
 
+  test.each(configs)("builds each image in one service only: %s", async (_name, args) => {
+    const result = await docker(["compose", ...args, "--profile", "run", "config", "--format", "json"], { PATH: process.env.PATH ?? "", HOME: os.homedir() });
+    const config = JSON.parse(String(result.stdout)) as { services: Record<string, { image: string; build?: unknown }> };
+    const builders = new Map<string, string[]>();
+    for (const [name, service] of Object.entries(config.services)) {
+      if (!builders.has(service.image)) builders.set(service.image, []);
+      if (service.build) builders.get(service.image)!.push(name);
+    }
+    for (const [image, services] of builders) expect(services, image).toHaveLength(1);
+  });
+
   test("publishes ports on 127.0.0.1 only", async () => {
     const result = await docker(["compose", "--profile", "run", "config", "--format", "json"], { PATH: process.env.PATH ?? "", HOME: os.homedir() });
     const config = JSON.parse(String(result.stdout)) as { services: Record<string, { ports?: Array<{ host_ip?: string }> }> };
@@ -49,21 +78,24 @@ describe("docker compose config", () => {
 });
 
 describe("the offline overlay end to end on a real Docker engine", () => {
-  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-compose-e2e-"));
+  const work = tempDir("headroom-compose-e2e-");
   const captures = path.join(work, "captures");
   let result: ComposeDemoResult;
+  let danglingBefore: string[] = [];
 
   beforeAll(async () => {
     for (const image of Object.values(LOCAL_IMAGES)) {
       const inspect = await docker(["image", "inspect", image]);
       if (inspect.exitCode !== 0) throw new Error(`image ${image} is missing: run \`make docker-prepare\` first`);
     }
+    danglingBefore = await danglingImages();
+    // `make test-compose` has prepared the images already, so this is a second `make demo-docker`, preparation included.
     result = await runComposeDemo({
       capturesDir: captures,
       projectName: PROJECT,
       realHeadroom: false,
       keep: false,
-      prepare: false,
+      prepare: true,
       env: { PATH: process.env.PATH, HOME: os.homedir(), ANTHROPIC_API_KEY: CANARY_KEY, HEADROOM_PROXY_TOKEN: PROXY_TOKEN },
       log: () => {},
     });
@@ -107,16 +139,48 @@ describe("the offline overlay end to end on a real Docker engine", () => {
   });
 
   test("after docker compose down -v no container, network or volume of the project is left", async () => {
-    const label = `label=com.docker.compose.project=${PROJECT}`;
-    for (const kind of [["ps", "-a"], ["network", "ls"], ["volume", "ls"]]) {
-      const listed = await docker([...kind, "--filter", label, "--format", "{{.Names}}{{.Name}}"]);
-      expect(String(listed.stdout).trim(), kind.join(" ")).toBe("");
-    }
+    expect(await projectLeftovers(PROJECT)).toEqual([]);
+  });
+
+  test("a second `make demo-docker` (images already prepared) leaves no dangling image", async () => {
+    expect(await danglingImages()).toEqual(danglingBefore);
   });
 });
 
+describe("the Compose demo stopped with Ctrl-C while a lane runs", () => {
+  const project = `headroom-capture-int-${process.pid}`;
+  test("exit 130 after docker compose down -v: no container, network or volume left, no compose process running", async () => {
+    const work = tempDir("headroom-compose-int-");
+    const demo = execa(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/src/compose/compose-demo.ts"),
+      "--no-prepare", "--project-name", project, "--captures", path.join(work, "captures"), "--progress-every", "1"], {
+      cwd: REPO_ROOT,
+      env: { ANTHROPIC_API_KEY: CANARY_KEY, CLAUDE_COMMAND: "sleep 300" },
+      reject: false,
+      timeout: 600_000,
+      // Ctrl-C is one SIGINT: no SIGKILL after it (execa's default after 5 s), `down -v` takes longer than that.
+      forceKillAfterDelay: false,
+    });
+    let seen = "";
+    await new Promise<void>((resolve) => {
+      demo.stderr?.on("data", (chunk: Buffer) => {
+        seen += chunk.toString();
+        if (seen.includes("claude-direct: waiting for the API response")) resolve();
+      });
+      void demo.then(() => resolve());
+    });
+    // The lane's container is up (its progress line came): Ctrl-C now.
+    demo.kill("SIGINT");
+    const result = await demo;
+    expect(result.exitCode, `${seen}\n${String(result.stdout)}`).toBe(130);
+    expect(String(result.stderr)).toContain("SIGINT: stopping; compose down -v");
+    expect(await projectLeftovers(project)).toEqual([]);
+    const ps = await execa("ps", ["-eo", "args"], { reject: false });
+    expect(String(ps.stdout).split("\n").filter((line) => line.includes(project))).toEqual([]);
+  }, 900_000);
+});
+
 describe("the README's Compose commands, as written (COMPOSE_FILE adds the offline overlay)", () => {
-  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-compose-readme-"));
+  const work = tempDir("headroom-compose-readme-");
   const captures = path.join(work, "captures");
   const project = `headroom-capture-readme-${process.pid}`;
   const LOCAL_BASE = "hdnc/debian:trixie";
@@ -124,6 +188,10 @@ describe("the README's Compose commands, as written (COMPOSE_FILE adds the offli
   const compose = (args: string[]) =>
     execa("docker", ["compose", ...args], { cwd: COMPOSE_DIR, env, extendEnv: false, reject: false, stdin: "ignore", timeout: 900_000 });
   const runs: Record<string, { exitCode: number | undefined; stdout: string; stderr: string }> = {};
+  let danglingBefore: string[] = [];
+  /** The images the project's tags named before `up --build`: a rebuild may leave these behind, nothing else. */
+  const imagesBefore = new Set<string>();
+  let upOutput = "";
 
   beforeAll(async () => {
     env = {
@@ -144,6 +212,12 @@ describe("the README's Compose commands, as written (COMPOSE_FILE adds the offli
       HEADROOM_PORT: String(await freePort()),
     };
     await execa("mkdir", ["-p", captures]);
+    danglingBefore = await danglingImages();
+    const images = String((await compose(["--profile", "run", "config", "--images"])).stdout).split("\n").filter(Boolean);
+    for (const image of new Set(images)) {
+      const id = await docker(["image", "inspect", "--format", "{{.Id}}", image]);
+      if (id.exitCode === 0) imagesBefore.add(String(id.stdout).trim());
+    }
     // `docker compose up --build ...` stays in the foreground, as in the README; the runs happen beside it.
     const up = execa("docker", ["compose", "up", "--build", "mitm-direct", "mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"], {
       cwd: COMPOSE_DIR, env, extendEnv: false, reject: false, stdin: "ignore", timeout: 900_000,
@@ -166,10 +240,24 @@ describe("the README's Compose commands, as written (COMPOSE_FILE adds the offli
       }
     } finally {
       up.kill("SIGINT");
-      await up;
+      const stopped = await up;
+      upOutput = `${String(stopped.stdout)}\n${String(stopped.stderr)}`;
       await compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
     }
   }, 1_200_000);
+
+  test("`run` reuses the running services: none is recreated", () => {
+    for (const service of ["claude-direct", "claude-headroom"]) {
+      expect(runs[service]?.stderr ?? "", service).not.toMatch(/Recreat/);
+    }
+    expect(upOutput).not.toMatch(/Recreat/);
+  });
+
+  test("each image is built once: `up --build` leaves no dangling image of its own making", async () => {
+    // Three builds of one tag leave two fresh untagged images; one build leaves at most the tag's previous image.
+    const fresh = (await danglingImages()).filter((id) => !danglingBefore.includes(id) && !imagesBefore.has(id));
+    expect(fresh).toEqual([]);
+  });
 
   test("up --build, then both `run --rm` lanes exit 0 with the mock's final text", () => {
     for (const service of ["claude-direct", "claude-headroom"]) {

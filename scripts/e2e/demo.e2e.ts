@@ -3,12 +3,12 @@
  * Anthropic API and the stand-in proxy, then the report. What `make demo` runs, checked the way a user would.
  */
 import { execa } from "execa";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT } from "../src/lanes/repo.js";
 import { processesMentioning } from "./processes.js";
+import { tempDir } from "../test/temp.js";
 
 /** The runner as `make demo` starts it: one node process, so signals reach it directly. */
 const RUNNER = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts")] as const;
@@ -46,7 +46,7 @@ function filesUnder(dir: string): string[] {
 }
 
 describe("make demo: both lanes offline with the real Claude Code CLI", () => {
-  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-"));
+  const work = tempDir("headroom-e2e-");
   const captures = path.join(work, "captures");
   const runDir = path.join(work, "run");
   let run: { exitCode: number | undefined; stdout: string; stderr: string };
@@ -148,7 +148,7 @@ describe("the runner stops everything it started", () => {
     });
 
   test("with a bearer token (ANTHROPIC_AUTH_TOKEN) instead of an API key: both lanes run, the token is nowhere", async () => {
-    const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-bearer-"));
+    const work = tempDir("headroom-e2e-bearer-");
     const token = `bearer-canary-${process.pid}-DO-NOT-LEAK`;
     const result = await execa(RUNNER[0], [...RUNNER.slice(1), "--captures", path.join(work, "captures"), "--run-dir", path.join(work, "run")], {
       cwd: REPO_ROOT,
@@ -166,7 +166,7 @@ describe("the runner stops everything it started", () => {
   });
 
   test("when a lane's client fails: exit 1, its error and the logs folder shown, no half report, nothing left running", async () => {
-    const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-fail-"));
+    const work = tempDir("headroom-e2e-fail-");
     const result = await runner(work, { CLAUDE_COMMAND: "echo lane-client-broke >&2; exit 3" }, []);
     expect(result.exitCode).toBe(1);
     expect(String(result.stdout)).toContain("lane-client-broke");
@@ -175,11 +175,50 @@ describe("the runner stops everything it started", () => {
     expect(processesMentioning(work)).toEqual([]);
   });
 
+  test("--timeout ends the lane's whole process group (its tool subprocesses too), and says so", async () => {
+    const work = tempDir("headroom-e2e-timeout-");
+    // The lane's client starts a "tool" in the background and then hangs, as Claude Code waiting on a tool would.
+    const result = await runner(work, { CLAUDE_COMMAND: "sleep 300 & sleep 300" }, ["--no-report", "--timeout", "3"]);
+    expect(result.exitCode).toBe(1);
+    expect(String(result.stdout)).toContain("== claude (direct) exit timeout");
+    expect(String(result.stderr)).toContain("claude (direct): no result within 3 s (--timeout): its whole process group was ended");
+    expect(processesMentioning(work)).toEqual([]);
+  });
+
+  test("what a lane left running in its group is ended even after the lane itself exited", async () => {
+    const work = tempDir("headroom-e2e-leftover-");
+    const result = await runner(work, { CLAUDE_COMMAND: "(sleep 300 &); echo lane-done" });
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    expect(String(result.stdout)).toContain("lane-done");
+    expect(processesMentioning(work)).toEqual([]);
+  });
+
+  test("while a lane runs, progress lines say what it waits for", async () => {
+    const work = tempDir("headroom-e2e-progress-");
+    const result = await runner(work, { CLAUDE_COMMAND: "sleep 3" }, ["--no-report", "--progress-every", "1"]);
+    expect(result.exitCode).toBe(0);
+    expect(String(result.stderr)).toMatch(/run-lanes: claude-direct: waiting for the API response \(\d+ s; no exchange recorded yet\)…/);
+    expect(String(result.stderr)).toMatch(/run-lanes: claude-headroom: waiting for the API response/);
+  });
+
+  test("when the upstream cannot be reached: the lane fails and the runner prints its proxy's last errors", async () => {
+    const work = tempDir("headroom-e2e-nohost-");
+    // A request through the direct lane's mitmproxy to a host that does not resolve (.invalid never does).
+    const command = 'curl -sS --max-time 30 -x "$HTTPS_PROXY" --cacert "$NODE_EXTRA_CA_CERTS" https://api.no-such-host.invalid/v1/messages; exit 7';
+    const result = await runner(work, { CLAUDE_COMMAND: command, CAPTURE_INCLUDE_HOSTS: "*" });
+    const stdout = String(result.stdout);
+    expect(result.exitCode).toBe(1);
+    const block = stdout.split("-- last errors of the direct lane's proxies\n")[1]?.split("\n== ")[0] ?? "";
+    expect(block, stdout).toMatch(/^mitm-direct \(log\):\n( {2}.*\n)* {2}.*error establishing server connection: .*Name or service not known/m);
+    expect(block).toMatch(/^direct\.jsonl \(error records\):\n {2}#1 GET https:\/\/api\.no-such-host\.invalid\/v1\/messages: /m);
+    expect(processesMentioning(work)).toEqual([]);
+  });
+
   test.each([
     ["Ctrl-C", "SIGINT", 130],
     ["a closed terminal", "SIGHUP", 129],
   ] as const)("on %s (%s) while a lane runs: every process stopped", async (_what, signal, code) => {
-    const work = mkdtempSync(path.join(os.tmpdir(), "headroom-e2e-int-"));
+    const work = tempDir("headroom-e2e-int-");
     const child = runner(work, { CLAUDE_COMMAND: "sleep 120" });
     let seen = "";
     await new Promise<void>((resolve) => {

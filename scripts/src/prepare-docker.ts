@@ -378,6 +378,21 @@ async function imageLabel(ref: string, label: string): Promise<string | undefine
   return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
+async function imageId(ref: string): Promise<string | undefined> {
+  const result = await execa("docker", ["image", "inspect", "--format", "{{.Id}}", ref], { reject: false, stdin: "ignore" });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
+}
+
+/**
+ * A rebuild moves the tag to the new image and leaves the old one dangling (hundreds of MB each time the inputs
+ * change): remove it, unless a container still uses it or another tag names it (then Docker refuses, and it stays).
+ */
+async function removeSuperseded(previous: string | undefined, tag: string): Promise<void> {
+  if (previous === undefined || previous === (await imageId(tag))) return;
+  const tags = await execa("docker", ["image", "inspect", "--format", "{{len .RepoTags}}", previous], { reject: false, stdin: "ignore" });
+  if (tags.exitCode === 0 && tags.stdout.trim() === "0") await execa("docker", ["image", "rm", previous], { reject: false, stdin: "ignore" });
+}
+
 async function ensureLaneImages(opts: Options): Promise<void> {
   const base = await execa("docker", ["image", "inspect", "--format", "{{.Id}}", LANE_BASE], { reject: false, stdin: "ignore" });
   if (base.exitCode !== 0) {
@@ -404,6 +419,7 @@ async function ensureLaneImages(opts: Options): Promise<void> {
       continue;
     }
     const startedAt = Date.now();
+    const previous = await imageId(tag);
     await run(opts, "docker", [
       "build",
       "--file", dockerfile,
@@ -415,6 +431,7 @@ async function ensureLaneImages(opts: Options): Promise<void> {
     const buildSeconds = (Date.now() - startedAt) / 1000;
     const output = await run(opts, "docker", ["run", "--rm", "--network", "none", "--entrypoint", image.smoke.args[0]!, tag, ...image.smoke.args.slice(1)]);
     if (!image.smoke.expect.test(output)) throw new StepError(`${tag} built but \`${image.smoke.args.join(" ")}\` printed no ${image.smoke.expect}: ${output.split("\n")[0]}`);
+    await removeSuperseded(previous, tag);
     const size = await run(opts, "docker", ["image", "inspect", "--format", "{{.Size}}", tag]);
     report(tag, `${built === undefined ? "built" : "rebuilt"} in ${buildSeconds.toFixed(0)}s, ${(Number(size) / 1e6).toFixed(0)} MB; ${image.smoke.args.join(" ")}: ${output.split("\n")[0]}`);
   }

@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { archivePreviousRun } from "../src/lanes/captures.js";
+import { tempDir } from "./temp.js";
 
 describe("a run starts with empty captures; the previous run is moved aside, never deleted", () => {
   test("lane captures and reports move to previous/<UTC time>/, other files stay", () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "captures-"));
+    const dir = tempDir("captures-");
     for (const name of ["direct.jsonl", "headroom-client.jsonl", "headroom-upstream.jsonl", "report.md", "proxy-report.json", "notes.txt"]) {
       writeFileSync(path.join(dir, name), "x\n");
     }
@@ -18,7 +18,7 @@ describe("a run starts with empty captures; the previous run is moved aside, nev
   });
 
   test("nothing to move: nothing happens", () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "captures-"));
+    const dir = tempDir("captures-");
     expect(archivePreviousRun(dir)).toBeNull();
     expect(archivePreviousRun(path.join(dir, "missing"))).toBeNull();
     expect(existsSync(path.join(dir, "previous"))).toBe(false);

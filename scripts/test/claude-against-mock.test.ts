@@ -39,6 +39,8 @@ async function runClaude(env: Record<string, string>) {
     env: {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: home,
+      // Claude Code keeps per-session files in its temp folder (CLAUDE_CODE_TMPDIR, else TMPDIR, else /tmp).
+      CLAUDE_CODE_TMPDIR: join(scratch, "tmp"),
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
       ANTHROPIC_API_KEY: CANARY_KEY,
       ...env,

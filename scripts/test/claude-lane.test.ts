@@ -5,10 +5,11 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { CLAUDE_LANE_SCRIPT } from "../src/lanes/repo.js";
+import { tempDir } from "./temp.js";
 
 /** A fake `claude` on PATH that prints its arguments, one per line. */
 function fakeClaude(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), "fake-claude-"));
+  const dir = tempDir("fake-claude-");
   const bin = path.join(dir, "claude");
   writeFileSync(bin, '#!/bin/sh\nfor a in "$@"; do echo "arg:$a"; done\n');
   chmodSync(bin, 0o755);

@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { proxyChanges, reportSection } from "../src/lanes/reports.js";
+import { tempDir } from "./temp.js";
 
 describe("what a run prints about its reports", () => {
   test("one line per request the proxy handled: body, tools by name, headers, JSON paths", () => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), "reports-")), "proxy-report.json");
+    const file = path.join(tempDir("reports-"), "proxy-report.json");
     const pair = {
       route: "POST headroom-proxy:8787/v1/messages?beta=true",
       headroom_sequence: 4,

@@ -1,10 +1,10 @@
 /** The local runner's command line: bad usage is one line and exit 2, and it touches nothing first. */
 import { execa } from "execa";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { REPO_ROOT } from "../src/lanes/repo.js";
+import { tempDir } from "./temp.js";
 
 const runLanes = (args: string[], env: Record<string, string> = {}) =>
   execa(process.execPath, ["--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts"), ...args], {
@@ -23,7 +23,7 @@ describe("run-lanes command line", { timeout: 30_000 }, () => {
   });
 
   test("the real API without ANTHROPIC_API_KEY: exit 2, and existing captures are left alone", async () => {
-    const captures = mkdtempSync(path.join(os.tmpdir(), "run-lanes-cli-"));
+    const captures = tempDir("run-lanes-cli-");
     mkdirSync(captures, { recursive: true });
     writeFileSync(path.join(captures, "direct.jsonl"), "{}\n");
     const result = await runLanes(["--api", "real", "--captures", captures]);
@@ -36,7 +36,7 @@ describe("run-lanes command line", { timeout: 30_000 }, () => {
     ["--arms", "headroom,nope", /^run-lanes: no arm named nope in lanes\.yml \(there are: headroom, headroom-passthrough\)$/],
     ["--scenario", "nope", /^run-lanes: no scenario named nope \(there are: .*inventory-review.*\)$/],
   ])("%s %s: one line naming what there is, exit 2, nothing touched", async (option, value, message) => {
-    const captures = mkdtempSync(path.join(os.tmpdir(), "run-lanes-cli-"));
+    const captures = tempDir("run-lanes-cli-");
     writeFileSync(path.join(captures, "direct.jsonl"), "{}\n");
     const result = await runLanes([option, value, "--captures", captures]);
     expect(result.exitCode).toBe(2);

@@ -12,12 +12,16 @@
  * proxy lane's services with that arm's variables; --baseline runs the direct lane a second time into
  * direct-baseline.jsonl. With the real Headroom, its /stats is saved per arm before the next arm or `down`.
  *
- * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage.
+ * While a lane runs it says what the lane waits for; when a lane fails it prints the last errors of that lane's
+ * proxies. Ctrl-C, SIGTERM or a closed terminal stop the run and still end with `docker compose down -v`.
+ *
+ * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage;
+ * 128 + the signal's number when stopped by a signal (130 for Ctrl-C).
  */
-import { readFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { execa } from "execa";
+import os from "node:os";
+import { execa, type ResultPromise } from "execa";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { failWithUsageLine } from "../shared/cli.js";
@@ -25,7 +29,8 @@ import { prepareCapturesFolder } from "../lanes/captures.js";
 import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario } from "../mock-anthropic/scenario.js";
 import { DEFAULT_ARM, armEnvironment, armsNamed, readLaneDescription, type Arm } from "../lanes/lane-description.js";
 import { BASELINE_LANE } from "../lanes/run-local-lanes.js";
-import { BASELINE_CAPTURE, buildReports, proxyChanges, reportSection, savingParagraph, type Reports } from "../lanes/reports.js";
+import { BASELINE_CAPTURE, buildReports, reportsForTerminal, savingParagraph, type Reports } from "../lanes/reports.js";
+import { LANES, laneProxyErrors, watchLane, type LaneName } from "../lanes/lane-watch.js";
 import { freePort } from "../lanes/processes.js";
 import { saveProxyStats } from "../lanes/proxy-stats.js";
 import { localImages } from "../prepare-docker.js";
@@ -51,6 +56,8 @@ export interface ComposeDemoOptions {
   prepare: boolean;
   env: Record<string, string | undefined>;
   log: (line: string) => void;
+  /** How often to say what a running lane waits for (default 15 s). */
+  progressEveryMs?: number;
 }
 
 export interface LaneRun {
@@ -58,6 +65,8 @@ export interface LaneRun {
   exitCode: number | undefined;
   stdout: string;
   stderr: string;
+  /** When the lane failed: the last errors its proxies logged or recorded. */
+  proxyErrors: string[];
 }
 
 export interface ComposeDemoResult {
@@ -103,6 +112,20 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       stdin: "ignore",
       timeout: 600_000,
     });
+  const down = () => compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
+
+  // Ctrl-C, kill or a closed terminal: stop the step under way, then take the project down as a normal end would.
+  // Later signals (a second Ctrl-C, one relayed by a child) must not cut the `down` short: they are ignored.
+  let step: ResultPromise | undefined;
+  let stopping = false;
+  const stopOnSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    options.log(`${signal}: stopping; compose down -v`);
+    step?.kill("SIGTERM");
+    void down().finally(() => process.exit(128 + (os.constants.signals[signal] ?? 15)));
+  };
+  for (const signal of STOP_SIGNALS) process.on(signal, stopOnSignal);
 
   const lanes: LaneRun[] = [];
   let proxyHealthy = false;
@@ -114,10 +137,16 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       const logs = await compose(["logs", "--no-color", "--tail", "30"], vars);
       return `docker compose up failed: ${lastLines(String(result.stderr))}\n${String(logs.stdout)}`;
     };
-    const runLane = async (service: string, name: string, vars: Record<string, string>) => {
+    const runLane = async (lane: LaneName, name: string, vars: Record<string, string>) => {
+      if (stopping) return;
+      const service = LANES[lane].client;
       options.log(`compose run --rm ${service} (${name})`);
-      const run = await compose(["--profile", "run", "run", "--rm", "-T", service], vars);
-      lanes.push({ service: name, exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr) });
+      const stopWatching = watchLane(lane, options.capturesDir, options.log, options.progressEveryMs ?? 15_000);
+      step = compose(["--profile", "run", "run", "--rm", "-T", service], vars);
+      const run = await step.finally(stopWatching);
+      step = undefined;
+      const proxyErrors = run.exitCode === 0 ? [] : await proxyErrorsOf(lane, (args) => compose(args, vars), options.capturesDir);
+      lanes.push({ service: name, exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr), proxyErrors });
       options.log(`${name}: exit ${run.exitCode}`);
     };
     const direct = { DIRECT_LANE: "direct", ...armEnvironment(first!) };
@@ -125,28 +154,31 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
     const failure = await up(SERVICES, direct);
     proxyHealthy = (await containerHealth((args) => compose(args, direct), "headroom-proxy")) === "healthy";
     if (failure) return { ok: false, lanes, proxyHealthy, failure };
-    await runLane("claude-direct", "claude-direct", direct);
+    await runLane("direct", "claude-direct", direct);
     if (options.baseline) {
       // The same lane again into another capture: mitm-direct is recreated with DIRECT_LANE=direct-baseline.
       const baseline = { ...direct, DIRECT_LANE: BASELINE_LANE };
       const failed = await up(["mitm-direct"], baseline);
       if (failed) return { ok: false, lanes, proxyHealthy, failure: failed };
-      await runLane("claude-direct", `claude-${BASELINE_LANE}`, baseline);
+      await runLane("direct", `claude-${BASELINE_LANE}`, baseline);
     }
-    await runLane("claude-headroom", "claude-headroom", direct);
+    await runLane("headroom", "claude-headroom", direct);
     if (options.realHeadroom) await saveProxyStats(`http://127.0.0.1:${env.HEADROOM_PORT}`, env.HEADROOM_PROXY_TOKEN, options.capturesDir, first!.name, options.log);
     for (const arm of others) {
       // The proxy lane's services again with this arm's variables; Compose recreates what they change.
       const vars = { ...direct, ...armEnvironment(arm) };
       const failed = await up(["mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"], vars);
       if (failed) return { ok: false, lanes, proxyHealthy, failure: failed };
-      await runLane("claude-headroom", `claude-${arm.name}`, vars);
+      await runLane("headroom", `claude-${arm.name}`, vars);
       if (options.realHeadroom) await saveProxyStats(`http://127.0.0.1:${env.HEADROOM_PORT}`, env.HEADROOM_PROXY_TOKEN, options.capturesDir, arm.name, options.log);
     }
   } finally {
+    // Stopped by a signal: its handler runs `down -v` and exits; nothing here may end the process first.
+    if (stopping) await new Promise<never>(() => {});
+    for (const signal of STOP_SIGNALS) process.removeListener(signal, stopOnSignal);
     if (!options.keep) {
       options.log("compose down -v");
-      await compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
+      await down();
     }
   }
   const ok = lanes.length === 2 + (options.baseline ? 1 : 0) + others(arms).length && lanes.every((lane) => lane.exitCode === 0);
@@ -156,6 +188,22 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
 }
 
 const others = (arms: Arm[]) => arms.slice(1);
+
+const STOP_SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** A failed lane's proxies: their logs (`docker compose logs`) and the lane's capture files, reduced to the errors. */
+async function proxyErrorsOf(
+  lane: LaneName,
+  compose: (args: string[]) => Promise<{ stdout: unknown }>,
+  capturesDir: string,
+): Promise<string[]> {
+  const logs = new Map<string, string>();
+  for (const service of LANES[lane].proxies) {
+    const result = await compose(["logs", "--no-color", "--no-log-prefix", "--tail", "200", service]);
+    logs.set(service, String(result.stdout));
+  }
+  return laneProxyErrors(lane, capturesDir, (service) => logs.get(service) ?? "");
+}
 
 async function prepareDocker(options: ComposeDemoOptions): Promise<void> {
   const args = ["--import", "tsx", repoPath("scripts", "src", "prepare-docker.ts")];
@@ -202,7 +250,8 @@ async function main(): Promise<number> {
     .option("baseline", { type: "boolean", default: false, describe: `run the direct lane a second time into ${BASELINE_CAPTURE} (the noise baseline)` })
     .option("keep", { type: "boolean", default: false, describe: "leave the services running (no `down -v`)" })
     .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
-    .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage.")
+    .option("progress-every", { type: "number", default: 15, describe: "seconds between the lines saying what a running lane waits for" })
+    .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage; 130 / 143 stopped by Ctrl-C / SIGTERM (after `docker compose down -v`).")
     .strict()
     .fail(failWithUsageLine("compose-demo"))
     .help()
@@ -219,19 +268,19 @@ async function main(): Promise<number> {
     prepare: argv.prepare,
     env: process.env,
     log: (line) => process.stderr.write(`compose-demo: ${line}\n`),
+    progressEveryMs: argv["progress-every"] * 1000,
   });
   for (const lane of result.lanes) {
     process.stdout.write(`\n== ${lane.service} exit ${lane.exitCode}\n${lane.stdout.trim()}\n`);
     if (lane.exitCode !== 0) process.stdout.write(`-- stderr\n${lastLines(lane.stderr, 20)}\n`);
+    if (lane.exitCode !== 0 && lane.proxyErrors.length) process.stdout.write(`-- last errors of the lane's proxies\n${lane.proxyErrors.join("\n")}\n`);
   }
   process.stdout.write(`\nheadroom-proxy ${argv["real-headroom"] ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
   if (result.report) {
     process.stdout.write(`\n${savingParagraph(result.report)}\n`);
-    process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n`);
-    for (const line of proxyChanges(result.report.proxyJson)) process.stdout.write(`  ${line}\n`);
-    process.stdout.write("\n");
-    process.stdout.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
+    for (const extra of result.report.armReports) process.stdout.write(`${extra.title}: ${extra.markdown}\n`);
+    process.stdout.write(`\n${reportsForTerminal(result.report)}`);
   }
   return result.ok ? 0 : 1;
 }

@@ -7,7 +7,6 @@
  *   npx tsx scripts/src/lanes/cli.ts --proxy headroom     # the real `headroom proxy` instead of the stand-in
  *   npx tsx scripts/src/lanes/cli.ts --arms headroom,headroom-passthrough --baseline
  */
-import { readFileSync } from "node:fs";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
@@ -15,7 +14,7 @@ import { failWithUsageLine } from "../shared/cli.js";
 import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario, scenarioNames } from "../mock-anthropic/scenario.js";
 import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
 import { DEMO_PROJECT, REPO_ROOT } from "./repo.js";
-import { proxyChanges, reportSection, savingParagraph } from "./reports.js";
+import { reportsForTerminal, savingParagraph } from "./reports.js";
 import { runLocalLanes, UsageError, type ApiChoice, type ProxyChoice, type RunResult } from "./run-local-lanes.js";
 
 /** Exit codes: 0 both lanes ran and the report was written; 1 a lane's client failed; 2 bad usage/setup. */
@@ -45,7 +44,8 @@ async function main(): Promise<number> {
       default: false,
       describe: "run the direct lane a second time into direct-baseline.jsonl: the noise baseline the report sets the differences against",
     })
-    .option("timeout", { type: "number", default: 300, describe: "seconds each Claude Code run may take" })
+    .option("timeout", { type: "number", default: 300, describe: "seconds each Claude Code run may take; then its whole process group (tool subprocesses too) is ended" })
+    .option("progress-every", { type: "number", default: 15, describe: "seconds between the lines saying what a running lane waits for" })
     .epilog(
       [
         "Environment (as in Compose): CLAUDE_COMMAND, CLAUDE_PROMPT, CLAUDE_DIRECT_ARGS, CLAUDE_HEADROOM_ARGS (default: the scenario's),",
@@ -54,8 +54,11 @@ async function main(): Promise<number> {
       ].join("\n"),
     )
     .check((args) => {
-      const ok = Number.isFinite(args.timeout) && args.timeout > 0;
-      return ok || `--timeout must be a positive number of seconds, got ${String(args.timeout)}`;
+      for (const name of ["timeout", "progress-every"] as const) {
+        const value = args[name];
+        if (!(Number.isFinite(value) && value > 0)) return `--${name} must be a positive number of seconds, got ${String(value)}`;
+      }
+      return true;
     })
     .strict()
     .fail(failWithUsageLine("run-lanes"))
@@ -91,6 +94,7 @@ async function main(): Promise<number> {
     append: argv.append,
     report: argv.report,
     clientTimeoutMs: argv.timeout * 1000,
+    progressEveryMs: argv["progress-every"] * 1000,
     env,
     log: (line) => process.stderr.write(`run-lanes: ${line}\n`),
   });
@@ -103,16 +107,15 @@ function printOutcome(result: RunResult): void {
   for (const client of result.clients) {
     out.write(`\n== claude (${client.lane}) exit ${client.timedOut ? "timeout" : client.exitCode}\n${client.stdout.trim()}\n`);
     if (client.exitCode !== 0) out.write(`-- stderr\n${client.stderr.trim()}\n`);
+    if (client.exitCode !== 0 && client.proxyErrors.length) {
+      out.write(`-- last errors of the ${client.lane} lane's proxies\n${client.proxyErrors.join("\n")}\n`);
+    }
   }
   out.write(`\nCaptures:\n${result.captureFiles.map((file) => `  ${file}\n`).join("")}`);
   if (result.report) {
-    out.write(`\n${savingParagraph(result.report)}\n\n`);
-    out.write(`Report: ${result.report.markdown}\n        ${result.report.json}\n`);
+    out.write(`\n${savingParagraph(result.report)}\n`);
     for (const extra of result.report.armReports) out.write(`${extra.title}: ${extra.markdown}\n`);
-    out.write(`What the proxy changed (headroom-client lane -> headroom-upstream lane): ${result.report.proxyMarkdown}\n`);
-    for (const line of proxyChanges(result.report.proxyJson)) out.write(`  ${line}\n`);
-    out.write("\n");
-    out.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);
+    out.write(`\n${reportsForTerminal(result.report)}`);
   }
   if (!result.ok) out.write(`\nA lane failed; logs are in ${result.runDir}/logs\n`);
 }

@@ -66,12 +66,27 @@ export class ProcessGroup {
   /**
    * Run a command to completion in its own process group (stopped with the rest on Ctrl-C or failure), its
    * output both logged and returned.
+   *
+   * The timeout ends the whole group — Claude Code and the tool subprocesses it started — not just the leader. When
+   * the leader exits, whatever it left running in its group is ended too: it would otherwise hold the output pipes
+   * open (and the run with them) and outlive the runner.
    */
   async run(options: RunOptions): Promise<Finished> {
     if (this.stopping) throw new Error(`not starting ${options.name}: shutting down`);
-    const child = spawnInOwnGroup(options, { timeout: options.timeoutMs, killSignal: "SIGKILL" });
+    const child = spawnInOwnGroup(options, {});
     this.running.set(options.name, child);
+    const pid = child.pid;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (pid !== undefined) void endGroup(pid, child, 2000);
+    }, options.timeoutMs);
+    child.once("exit", () => {
+      if (pid !== undefined) signalGroup(pid, "SIGKILL");
+    });
     const result = await child;
+    clearTimeout(timer);
+    if (pid !== undefined) signalGroup(pid, "SIGKILL");
     this.running.delete(options.name);
     const logFile = path.join(this.logDir, `${options.name}.log`);
     const log = createWriteStream(logFile, { flags: "a", mode: 0o600 });
@@ -80,7 +95,7 @@ export class ProcessGroup {
       exitCode: result.exitCode,
       stdout: String(result.stdout),
       stderr: String(result.stderr),
-      timedOut: result.timedOut,
+      timedOut,
     };
   }
 
@@ -158,25 +173,36 @@ function waitForLine(
   });
 }
 
-async function stopGroup(child: ResultPromise, graceMs: number): Promise<void> {
-  const pid = child.pid;
-  if (pid === undefined || child.exitCode !== null) return;
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // the group is already gone
-    }
-  };
-  const exited = child.then(() => true);
-  signalGroup("SIGTERM");
-  const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
-  if (!(await Promise.race([exited, timedOut]))) {
-    signalGroup("SIGKILL");
-    await exited;
+/** Send a signal to a whole process group; a group that is already gone is fine. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // the group is already gone
   }
-  // Children that outlived their leader (same group) get the same end.
-  signalGroup("SIGKILL");
+}
+
+async function stopGroup(child: ResultPromise, graceMs: number): Promise<void> {
+  if (child.pid === undefined) return;
+  await endGroup(child.pid, child, graceMs);
+}
+
+/**
+ * SIGTERM to the group, SIGKILL after a grace period if the leader is still there, and a final SIGKILL to the group
+ * in every case: children that outlived their leader (same group) get the same end, even when the leader had
+ * already exited before the stop began.
+ */
+async function endGroup(pid: number, child: ResultPromise, graceMs: number): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = child.then(() => true, () => true);
+    signalGroup(pid, "SIGTERM");
+    const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), graceMs).unref());
+    if (!(await Promise.race([exited, timedOut]))) {
+      signalGroup(pid, "SIGKILL");
+      await exited;
+    }
+  }
+  signalGroup(pid, "SIGKILL");
 }
 
 export interface RunOptions {

@@ -105,7 +105,7 @@ interface ReportFigures {
     paired: number;
     direct: { request_bytes: number };
     headroom: { request_bytes: number };
-    paired_tokens: { direct: { prompt_tokens: number }; headroom: { prompt_tokens: number } };
+    paired_tokens: { direct: { prompt_tokens: number }; headroom: { prompt_tokens: number }; pairs_counted?: number };
   };
   proxy_account?: { totals: { claimed_saved: number; requests_with_claims: number }; stats: { tokens_saved: number | null } | null; disagreements: number };
 }
@@ -123,7 +123,7 @@ export function savingParagraph(reports: Reports): string {
   const proxy = JSON.parse(readFileSync(reports.proxyJson, "utf8")) as ReportFigures;
   const tokens = main.summary.paired_tokens;
   const lines = [
-    `Prompt tokens billed over ${main.summary.paired} paired requests, direct -> through the proxy: ${change(tokens.direct.prompt_tokens, tokens.headroom.prompt_tokens)}.`,
+    `Prompt tokens billed over ${tokens.pairs_counted ?? main.summary.paired} paired requests with usage on both sides, direct -> through the proxy: ${change(tokens.direct.prompt_tokens, tokens.headroom.prompt_tokens)}.`,
     `Request bytes, proxy input -> what it forwarded upstream: ${change(proxy.summary.direct.request_bytes, proxy.summary.headroom.request_bytes)}.`,
   ];
   const account = proxy.proxy_account;
@@ -134,6 +134,28 @@ export function savingParagraph(reports: Reports): string {
     );
   }
   return lines.join("\n");
+}
+
+/**
+ * The reports as the runner and the Compose demo print them: one block per comparison, each headed by what it
+ * compares and where its files are, so a reader never has to guess which lanes a figure is about.
+ */
+export function reportsForTerminal(reports: Reports): string {
+  const summary = reportSection(readFileSync(reports.markdown, "utf8"), "Summary").replace(/^## Summary\n+/, "");
+  return [
+    `== Direct lane vs headroom lane: Claude Code straight to the API against Claude Code through the proxy`,
+    `   ${reports.markdown}`,
+    `   ${reports.json}`,
+    "",
+    summary,
+    "",
+    `== What the proxy changed: its input (headroom-client lane) against its output (headroom-upstream lane)`,
+    `   ${reports.proxyMarkdown}`,
+    `   ${reports.proxyJson}`,
+    "",
+    ...proxyChanges(reports.proxyJson).map((line) => `  ${line}`),
+    "",
+  ].join("\n");
 }
 
 /** One `## Heading` section of a Markdown report, for printing to the terminal. */

@@ -13,7 +13,7 @@
  * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
  * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -31,6 +31,7 @@ import {
   type ServiceName,
 } from "./lane-description.js";
 import { prepareCapturesFolder } from "./captures.js";
+import { laneProxyErrors, watchLane, type LaneName } from "./lane-watch.js";
 import { freePort, ProcessGroup } from "./processes.js";
 import { saveProxyStats } from "./proxy-stats.js";
 import { buildReports, type Reports } from "./reports.js";
@@ -66,6 +67,8 @@ export interface RunOptions {
   append: boolean;
   report: boolean;
   clientTimeoutMs: number;
+  /** How often to say what a running lane is waiting for (default 15 s). */
+  progressEveryMs?: number;
   env: Readonly<Record<string, string | undefined>>;
   log: (line: string) => void;
 }
@@ -77,6 +80,8 @@ export interface LaneClientResult {
   stdout: string;
   stderr: string;
   timedOut: boolean;
+  /** When the client failed: the last errors its lane's proxies logged or recorded (lane-watch.ts). */
+  proxyErrors: string[];
 }
 
 export interface RunResult {
@@ -145,7 +150,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   const moved = prepareCapturesFolder(options.capturesDir, { append: options.append });
   if (moved) options.log(`earlier captures moved to ${moved}`);
 
-  const base = baseEnvironment(options.env);
+  const base: Record<string, string> = { ...baseEnvironment(options.env), TMPDIR: dirs.tmp };
   const group = new ProcessGroup(dirs.logs);
   const places: LocalPlaces = {
     serviceUrls: {},
@@ -248,11 +253,14 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         ...base,
         ...serviceEnvironment(description, service, { ...options.env, ...vars }, lanePlaces),
         HOME: dirs.home,
+        CLAUDE_CODE_TMPDIR: dirs.tmp,
         PATH: `${NODE_BIN}:${base.PATH ?? ""}`,
         ...(apiKey ? { ANTHROPIC_API_KEY: apiKey } : {}),
         ...(authToken ? { ANTHROPIC_AUTH_TOKEN: authToken } : {}),
       };
       options.log(`claude (${lane}): running in ${dirs.project}`);
+      const watched: LaneName = service === "claude-direct" ? "direct" : "headroom";
+      const stopWatching = watchLane(watched, options.capturesDir, options.log, options.progressEveryMs ?? 15_000);
       const result = await group.run({
         name: lane === "direct" || lane === DEFAULT_ARM ? service : `claude-${lane}`,
         command: "bash",
@@ -260,9 +268,14 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         env,
         cwd: dirs.project,
         timeoutMs: options.clientTimeoutMs,
-      });
-      clients.push({ lane, ...result });
-      options.log(`claude (${lane}): exit ${result.timedOut ? "timeout" : result.exitCode}`);
+      }).finally(stopWatching);
+      const proxyErrors = result.exitCode === 0 ? [] : laneProxyErrors(watched, options.capturesDir, (name) => readLog(dirs.logs, name));
+      clients.push({ lane, ...result, proxyErrors });
+      options.log(
+        result.timedOut
+          ? `claude (${lane}): no result within ${options.clientTimeoutMs / 1000} s (--timeout): its whole process group was ended`
+          : `claude (${lane}): exit ${result.exitCode}`,
+      );
     }
 
     // 5. The proxy's own account of the run, from its stats endpoint, before it stops.
@@ -287,6 +300,15 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
 export class UsageError extends Error {}
 
+/** A lane process's log so far ("" when it has none). */
+function readLog(logDir: string, service: string): string {
+  try {
+    return readFileSync(path.join(logDir, `${service}.log`), "utf8");
+  } catch {
+    return "";
+  }
+}
+
 function prepareRunDir(runDir: string) {
   const dirs = {
     logs: path.join(runDir, "logs"),
@@ -294,6 +316,8 @@ function prepareRunDir(runDir: string) {
     mockTls: path.join(runDir, "mock-tls"),
     project: path.join(runDir, "project"),
     home: path.join(runDir, "home"),
+    /** Every lane process's temp folder (Claude Code keeps per-session files there): it goes with the run folder. */
+    tmp: path.join(runDir, "tmp"),
   };
   for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const service of MITM_SERVICES) mkdirSync(path.join(dirs.certs, service), { recursive: true, mode: 0o700 });
