@@ -11,6 +11,8 @@ import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT, InputError, UsageError } from "./errors.js";
+import { HTML_BODIES_CHOICES, type HtmlBodies } from "./html-data.js";
+import { HtmlCollector, writeHtmlReport } from "./html-report.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
@@ -18,7 +20,7 @@ import type { PairBy } from "./pair.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
-import { summarizeLane } from "./summarize.js";
+import { summarizeLane, type ReportHead } from "./summarize.js";
 
 const NAME = "headroom-analyze";
 
@@ -30,8 +32,8 @@ Exit codes:
   1   a report could not be written, or an unexpected failure
   2   bad input: a missing or unreadable file; a line that is not JSON, or a record
       without method or url (both named as file:line)
-  64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by,
-      a report path that is an input or the other report)`;
+  64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by or
+      --html-bodies, a report path that is an input or another report)`;
 
 function warn(message: string): void {
   process.stderr.write(`${NAME}: warning: ${message}\n`);
@@ -108,6 +110,8 @@ interface DiffArgs {
   headroom: string;
   output?: string;
   "json-output"?: string;
+  "html-output"?: string;
+  "html-bodies": HtmlBodies;
   "pair-by": PairBy;
   "direct-label": string;
   "headroom-label": string;
@@ -146,12 +150,12 @@ function oneLine(label: string, fallback: string): string {
 
 /** A report must not overwrite an input, nor the other report. */
 function checkOutputs(args: DiffArgs): void {
-  const outputs = [args.output, args["json-output"]].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
+  const outputs = [args.output, args["json-output"], args["html-output"]].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
   const inputs = [args.direct, args.headroom].map((file) => resolve(file));
   for (const output of outputs) {
     if (inputs.includes(output)) throw new UsageError(`${output} is an input capture; write the report elsewhere`);
   }
-  if (outputs.length === 2 && outputs[0] === outputs[1]) throw new UsageError("--output and --json-output name the same file");
+  if (new Set(outputs).size !== outputs.length) throw new UsageError("--output, --json-output and --html-output must name different files");
 }
 
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
@@ -161,8 +165,9 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
   const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
+  const html = args["html-output"] ? new HtmlCollector() : null;
   let loaded = false;
-  await networkDiff(
+  const head = await networkDiff(
     {
       direct: args.direct,
       headroom: args.headroom,
@@ -184,10 +189,29 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
         return markdownFile ? markdownFile.write(chunk) : writeStdout(chunk);
       },
       json: jsonFile?.write,
+      pair: html?.pair,
     },
   ).finally(() => progress.done());
   await markdownFile?.close(args.quiet);
   await jsonFile?.close(args.quiet);
+  if (html && args["html-output"]) await writeHtml(args["html-output"], head, html, args);
+}
+
+/** The HTML report, after the others: it reads the captures a second time for the bodies it shows. */
+async function writeHtml(file: string, head: ReportHead, html: HtmlCollector, args: DiffArgs): Promise<void> {
+  const target = resolve(file);
+  try {
+    await makeFolders(dirname(target));
+    const data = await writeHtmlReport(target, { head, pairs: html.pairs, bodies: args["html-bodies"] });
+    if (data.bodies.left_out > 0 && args["html-bodies"] !== "none") {
+      warn(`HTML report: the values of ${data.bodies.left_out} request elements were left out to stay within ${data.bodies.budget_bytes >> 20} MB`);
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : "error");
+    throw new ReportWriteError(`cannot write HTML report ${file} (${code})`);
+  }
+  if (!args.quiet) process.stderr.write(`Wrote HTML report: ${file}\n`);
 }
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
@@ -215,6 +239,15 @@ export async function main(argv: string[]): Promise<void> {
           .option("headroom", { type: "string", demandOption: true, describe: "Capture of the headroom lane (JSONL)" })
           .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
           .option("json-output", { type: "string", describe: "Also write the JSON report here (parent folders are created)" })
+          .option("html-output", {
+            type: "string",
+            describe: "Also write a self-contained HTML report here (charts, pair list, side-by-side requests; private like the captures: 0600)",
+          })
+          .option("html-bodies", {
+            choices: HTML_BODIES_CHOICES,
+            default: "changed" as HtmlBodies,
+            describe: "Request content in the HTML report: none (structure, sizes and hashes only), changed (values of elements that differ), all",
+          })
           .option("pair-by", {
             choices: ["path", "route", "model"] as const,
             default: "path" as PairBy,

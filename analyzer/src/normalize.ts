@@ -466,7 +466,7 @@ function toolsInfo(tools: unknown[], flat: Flattened, context: NormalizeContext)
   return info;
 }
 
-function headerValue(headers: ReadonlyArray<readonly [string, string]>, name: string): string | null {
+export function headerValue(headers: ReadonlyArray<readonly [string, string]>, name: string): string | null {
   for (const [key, value] of headers) if (key.toLowerCase() === name) return value;
   return null;
 }
@@ -529,7 +529,7 @@ function errorOf(value: unknown): Exchange["error"] {
   return { kind: stringOr(error.kind, "other"), message: scrubText(stringOr(error.message, "")) };
 }
 
-function undoContentEncoding(bytes: Buffer, encoding: string | null): Buffer {
+export function undoContentEncoding(bytes: Buffer, encoding: string | null): Buffer {
   try {
     switch ((encoding ?? "").toLowerCase().trim()) {
       case "gzip":
@@ -548,13 +548,13 @@ function undoContentEncoding(bytes: Buffer, encoding: string | null): Buffer {
 }
 
 /** The raw request body of an original-harness record: request_body_b64, else request_body. */
-function bodyBytes(record: Record<string, unknown>): Buffer | null {
+export function bodyBytes(record: Record<string, unknown>): Buffer | null {
   if (typeof record.request_body_b64 === "string") return Buffer.from(record.request_body_b64, "base64");
   if (typeof record.request_body === "string") return Buffer.from(record.request_body, "utf8");
   return null;
 }
 
-function parseJsonBytes(bytes: Buffer): unknown {
+export function parseJsonBytes(bytes: Buffer): unknown {
   if (bytes.length === 0) return undefined;
   try {
     return JSON.parse(bytes.toString("utf8"));
