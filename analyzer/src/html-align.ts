@@ -52,7 +52,6 @@ function row(state: RowState, direct: ElementRef | undefined, di: number, headro
     state,
     direct: direct ? [di, direct.id] : null,
     headroom: headroom ? [hi, headroom.id] : null,
-    label: (direct ?? headroom)?.name ?? "",
   };
   if (direct?.metadata || headroom?.metadata) result.metadata = true;
   return result;

@@ -10,15 +10,15 @@
  */
 import { hash } from "node:crypto";
 import { loadRecords } from "./load.js";
-import { bodyBytes, headerValue, parseJsonBytes, redactHeaders, undoContentEncoding, REDACTED } from "./normalize.js";
+import { bodyBytes, headerValue, parseJsonBytes, redactHeaders, sameJson, undoContentEncoding, REDACTED } from "./normalize.js";
 import type { TruncatedText, ViewValue } from "./html-data.js";
 
 /** Strings longer than this are cut: this many characters from the start … */
-export const HEAD_CHARS = 3000;
+export const HEAD_CHARS = 1500;
 /** … and this many from the end. */
-export const TAIL_CHARS = 1000;
-/** Characters of kept values across the whole store; past it, elements keep their hash and size only. */
-const STORE_CHARS = 48 << 20;
+export const TAIL_CHARS = 500;
+/** Characters of kept values across the whole store (the page's budget is smaller); past it, elements keep their size only. */
+const STORE_CHARS = 24 << 20;
 /** Claude Code's per-request system block: metadata that changes every request, not prompt. */
 const BILLING_HEADER = "x-anthropic-billing-header:";
 
@@ -26,8 +26,8 @@ const BILLING_HEADER = "x-anthropic-billing-header:";
 export interface ElementRef {
   /** Hash of the content without `cache_control` (a one-text-block message hashes like its string): what alignment matches. */
   key: string;
-  /** Hash of the element exactly as sent: its id in the store. */
-  id: string;
+  /** The element exactly as sent: its index in the store. */
+  id: number;
   /** Tool name or message role ("" for system blocks). */
   name: string;
   /** Claude Code's billing-header system block. */
@@ -50,25 +50,43 @@ export interface RecordBody {
 
 export interface StoredElement {
   bytes: number;
+  label: string;
   /** Null when the store was full. */
   value: ViewValue | null;
 }
 
-/** Distinct elements by id, with a bound on the characters kept. */
+/** Distinct elements, numbered in order of first sight, with a bound on the characters kept. */
 export class ElementStore {
-  readonly elements = new Map<string, StoredElement>();
+  readonly elements: StoredElement[] = [];
+  private readonly ids = new Map<string, number>();
   private chars = 0;
-  /** Elements seen after the store was full. */
-  dropped = 0;
+  /**
+   * The last element seen at each place (array and index) and its reference: every request repeats
+   * the conversation so far, so most elements equal the one at the same place in the previous
+   * request, and an allocation-free comparison is far cheaper than serializing and hashing them.
+   */
+  private readonly last = new Map<string, { element: unknown; ref: ElementRef }>();
 
-  /** Add `element` (compact JSON `text`) under `id` unless present; returns the id string held by the store. */
-  add(id: string, element: unknown, text: string): string {
-    const known = this.elements.get(id);
-    if (known) return id;
-    const value = this.chars + Math.min(text.length, HEAD_CHARS + TAIL_CHARS) > STORE_CHARS ? null : viewValue(element);
-    if (value === null) this.dropped += 1;
-    else this.chars += Math.min(text.length, HEAD_CHARS + TAIL_CHARS);
-    this.elements.set(id, { bytes: Buffer.byteLength(text), value });
+  /** The reference for `element` at `place`, when it is the same as the last element seen there. */
+  known(place: string, element: unknown): ElementRef | undefined {
+    const last = this.last.get(place);
+    return last && sameJson(last.element, element) ? last.ref : undefined;
+  }
+
+  remember(place: string, element: unknown, ref: ElementRef): void {
+    this.last.set(place, { element, ref });
+  }
+
+  /** The id of `element` (compact JSON `text`, exact hash `hash`), adding it when new. */
+  add(hash: string, element: unknown, text: string, label: string): number {
+    const known = this.ids.get(hash);
+    if (known !== undefined) return known;
+    const kept = Math.min(text.length, HEAD_CHARS + TAIL_CHARS);
+    const value = this.chars + kept > STORE_CHARS ? null : viewValue(element);
+    if (value !== null) this.chars += kept;
+    const id = this.elements.length;
+    this.elements.push({ bytes: Buffer.byteLength(text), label, value });
+    this.ids.set(hash, id);
     return id;
   }
 }
@@ -112,18 +130,28 @@ function plainMessage(message: Record<string, unknown>): unknown {
   return { ...message, content: block.text };
 }
 
+function elementRef(element: unknown, kind: "tools" | "system" | "messages", store: ElementStore): ElementRef {
+  const text = JSON.stringify(element) ?? "null";
+  const object = element !== null && typeof element === "object" ? (element as Record<string, unknown>) : null;
+  const comparable = kind === "messages" && object ? plainMessage(object) : element;
+  const bare = comparable !== element || text.includes('"cache_control"') ? (JSON.stringify(comparable, withoutCacheControl) ?? "null") : text;
+  const exact = shortHash(text);
+  const name = kind === "tools" ? object?.name : kind === "messages" ? object?.role : "";
+  const label = typeof name === "string" ? name : "";
+  const metadata = kind === "system" && typeof object?.text === "string" && object.text.startsWith(BILLING_HEADER);
+  return { key: bare === text ? exact : shortHash(bare), id: store.add(exact, element, text, label), name: label, metadata };
+}
+
 function elementRefs(elements: unknown, kind: "tools" | "system" | "messages", store: ElementStore): ElementRef[] {
   if (kind === "system" && typeof elements === "string") elements = [{ type: "text", text: elements }];
   if (!Array.isArray(elements)) return [];
-  return elements.map((element) => {
-    const text = JSON.stringify(element) ?? "null";
-    const object = element !== null && typeof element === "object" ? (element as Record<string, unknown>) : null;
-    const comparable = kind === "messages" && object ? plainMessage(object) : element;
-    const bare = comparable !== element || text.includes('"cache_control"') ? (JSON.stringify(comparable, withoutCacheControl) ?? "null") : text;
-    const id = store.add(shortHash(text), element, text);
-    const name = kind === "tools" ? object?.name : kind === "messages" ? object?.role : "";
-    const metadata = kind === "system" && typeof object?.text === "string" && object.text.startsWith(BILLING_HEADER);
-    return { key: bare === text ? id : shortHash(bare), id, name: typeof name === "string" ? name : "", metadata };
+  return elements.map((element, index) => {
+    const place = `${kind}[${index}]`;
+    const known = store.known(place, element);
+    if (known) return known;
+    const ref = elementRef(element, kind, store);
+    store.remember(place, element, ref);
+    return ref;
   });
 }
 

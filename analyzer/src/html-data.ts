@@ -40,31 +40,44 @@ export interface TruncatedText {
 export interface ElementEntry {
   /** Compact JSON bytes of the element as sent. */
   bytes: number;
+  /** Tool name or message role ("" for system blocks). */
+  label: string;
   /** The element with long strings cut; null when its value was left out (`--html-bodies`, or the size budget). */
   value: ViewValue | null;
 }
 
 /** How two aligned elements relate: `moved` = same content at another place in the order. */
 export type RowState = "same" | "moved" | "changed" | "only_direct" | "only_headroom";
+export const ROW_STATES: readonly RowState[] = ["same", "moved", "changed", "only_direct", "only_headroom"];
+/** Added to a packed row's state code for Claude Code's per-request billing-header block (metadata, not prompt). */
+export const METADATA_FLAG = 8;
+/** State code of a packed run of same rows. */
+export const SAME_RUN = 5;
 
-/** One row of an aligned array: the element on each side (index in its request, element id). */
+/** One row of an aligned array: the element on each side as [index in its request, element id]. */
 export interface AlignedRow {
   state: RowState;
-  direct: [number, string] | null;
-  headroom: [number, string] | null;
-  /** Tool name or message role. */
-  label: string;
+  direct: [number, number] | null;
+  headroom: [number, number] | null;
   /** Metadata rather than prompt (Claude Code's per-request billing header block). */
   metadata?: boolean;
 }
 
+/**
+ * Rows as the page stores them (a long session has ~100,000): `[state code (+8 for metadata),
+ * direct index, direct element, headroom index, headroom element]` with -1 for a missing side, or
+ * a run of same rows, `[5, direct start, headroom start, element…]` (same rows hold one element on
+ * both sides, at consecutive indexes).
+ */
+export type PackedRow = number[];
+
 export interface PairView {
-  /** Request headers per side, names as sent, sensitive values `<redacted>`. */
-  headers: Sides<Array<[string, string]>>;
+  /** Request headers per side as indexes into `HtmlReportData.headers` (names as sent, sensitive values `<redacted>`). */
+  headers: Sides<number[]>;
   /** The body's other top-level members (model, max_tokens, metadata, …), long strings cut. */
   params: Sides<{ [key: string]: ViewValue } | null>;
   /** tools, system, messages: aligned rows (tools by name, system blocks and messages by content). */
-  arrays: Array<{ name: "tools" | "system" | "messages"; rows: AlignedRow[] }>;
+  arrays: Array<{ name: "tools" | "system" | "messages"; rows: PackedRow[] }>;
   /** Why a side has no body to show (not JSON, cut short in the capture), when so. */
   notes: string[];
 }
@@ -122,7 +135,10 @@ export interface HtmlReportData {
   only_headroom_exchanges: ExchangeRef[];
   warnings: string[];
   pairs: HtmlPair[];
-  elements: Record<string, ElementEntry>;
+  /** Distinct prompt elements; rows refer to them by index. */
+  elements: ElementEntry[];
+  /** Distinct request headers `[name, value]`; views refer to them by index. */
+  headers: Array<[string, string]>;
   bodies: {
     mode: HtmlBodies;
     /** Strings longer than this many characters are cut. */

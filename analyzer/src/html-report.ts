@@ -14,6 +14,7 @@ import type { PairDiff } from "./compare.js";
 import { alignElements } from "./html-align.js";
 import { ElementStore, HEAD_CHARS, readBodies, TAIL_CHARS, type RecordBody } from "./html-bodies.js";
 import { HTML_TITLE, type ElementEntry, type HtmlBodies, type HtmlPair, type HtmlReportData, type PairView } from "./html-data.js";
+import { packRows, unpackRows } from "./html-rows.js";
 import type { ReportHead } from "./summarize.js";
 
 /** The size the page is kept under (bytes of the whole HTML file), stated in the README. */
@@ -91,15 +92,34 @@ export class HtmlCollector {
   };
 }
 
-function pairView(direct: RecordBody | undefined, headroom: RecordBody | undefined): PairView | null {
+/** Distinct `[name, value]` headers, numbered: a long session repeats most of them in every request. */
+class HeaderTable {
+  readonly headers: Array<[string, string]> = [];
+  private readonly ids = new Map<string, number>();
+
+  idsOf(list: ReadonlyArray<[string, string]>): number[] {
+    return list.map((header) => {
+      const key = `${header[0]}\u0000${header[1]}`;
+      let id = this.ids.get(key);
+      if (id === undefined) {
+        id = this.headers.length;
+        this.headers.push([header[0], header[1]]);
+        this.ids.set(key, id);
+      }
+      return id;
+    });
+  }
+}
+
+function pairView(direct: RecordBody | undefined, headroom: RecordBody | undefined, headers: HeaderTable): PairView | null {
   if (!direct || !headroom) return null;
   return {
-    headers: [direct.headers, headroom.headers],
+    headers: [headers.idsOf(direct.headers), headers.idsOf(headroom.headers)],
     params: [direct.params, headroom.params],
     arrays: [
-      { name: "tools", rows: alignElements(direct.tools, headroom.tools, "name") },
-      { name: "system", rows: alignElements(direct.system, headroom.system, "key") },
-      { name: "messages", rows: alignElements(direct.messages, headroom.messages, "key") },
+      { name: "tools", rows: packRows(alignElements(direct.tools, headroom.tools, "name")) },
+      { name: "system", rows: packRows(alignElements(direct.system, headroom.system, "key")) },
+      { name: "messages", rows: packRows(alignElements(direct.messages, headroom.messages, "key")) },
     ],
     notes: [
       ...(direct.note ? [`direct: ${direct.note}`] : []),
@@ -136,13 +156,13 @@ function attachReportWarnings(pairs: HtmlPair[], head: ReportHead): void {
   }
 }
 
-/** Which elements' values the page carries: for `changed`, those on rows that are not the same on both sides. */
-function wantedElements(pairs: readonly HtmlPair[], mode: HtmlBodies): string[] {
-  const wanted = new Set<string>();
+/** Which elements' values the page carries, in order of first use: for `changed`, those on rows that differ. */
+function wantedElements(pairs: readonly HtmlPair[], mode: HtmlBodies): number[] {
+  const wanted = new Set<number>();
   if (mode === "none") return [];
   for (const pair of pairs) {
     for (const { rows } of pair.view?.arrays ?? []) {
-      for (const row of rows) {
+      for (const row of unpackRows(rows)) {
         if (mode === "changed" && (row.state === "same" || row.state === "moved")) continue;
         if (row.direct) wanted.add(row.direct[1]);
         if (row.headroom) wanted.add(row.headroom[1]);
@@ -174,20 +194,12 @@ export async function buildHtmlData(options: HtmlReportOptions, templateBytes: n
   const store = new ElementStore();
   const directBodies = await readBodies(head.inputs.direct, new Set(pairs.map((pair) => pair.line[0])), store);
   const headroomBodies = await readBodies(head.inputs.headroom, new Set(pairs.map((pair) => pair.line[1])), store);
-  for (const pair of pairs) pair.view = pairView(directBodies.get(pair.line[0]), headroomBodies.get(pair.line[1]));
+  const headers = new HeaderTable();
+  for (const pair of pairs) pair.view = pairView(directBodies.get(pair.line[0]), headroomBodies.get(pair.line[1]), headers);
   numberConversations(pairs, directBodies);
   attachReportWarnings(pairs, head);
 
-  const elements: Record<string, ElementEntry> = {};
-  for (const pair of pairs) {
-    for (const { rows } of pair.view?.arrays ?? []) {
-      for (const row of rows) {
-        for (const side of [row.direct, row.headroom]) {
-          if (side && !(side[1] in elements)) elements[side[1]] = { bytes: store.elements.get(side[1])?.bytes ?? 0, value: null };
-        }
-      }
-    }
-  }
+  const elements: ElementEntry[] = store.elements.map((element) => ({ bytes: element.bytes, label: element.label, value: null }));
   const data: HtmlReportData = {
     title: HTML_TITLE,
     generated_at: head.generated_at,
@@ -201,12 +213,13 @@ export async function buildHtmlData(options: HtmlReportOptions, templateBytes: n
     warnings: head.warnings,
     pairs,
     elements,
+    headers: headers.headers,
     bodies: { mode: options.bodies, value_chars: HEAD_CHARS + TAIL_CHARS, left_out: 0, budget_bytes: budget },
   };
   let size = templateBytes + Buffer.byteLength(scriptJson(data));
   let leftOut = 0;
   for (const id of wantedElements(pairs, options.bodies)) {
-    const value = store.elements.get(id)?.value ?? null;
+    const value = store.elements[id]?.value ?? null;
     if (value === null) {
       leftOut += 1;
       continue;

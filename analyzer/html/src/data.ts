@@ -1,7 +1,7 @@
 /** The report's data, read once from the page's JSON script tag. */
 import type { HtmlPair, HtmlReportData } from "../../src/html-data.js";
 
-export type { AlignedRow, ElementEntry, HtmlPair, HtmlReportData, PairView, TruncatedText, ViewValue } from "../../src/html-data.js";
+export type { AlignedRow, ElementEntry, HtmlPair, HtmlReportData, PackedRow, PairView, TruncatedText, ViewValue } from "../../src/html-data.js";
 
 export function readData(): HtmlReportData {
   const element = document.getElementById("report-data");

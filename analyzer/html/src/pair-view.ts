@@ -7,6 +7,7 @@
 import type { AlignedRow, HtmlPair, HtmlReportData, ViewValue } from "./data.js";
 import { promptTokens } from "./data.js";
 import { bytes, h, num, relative } from "./dom.js";
+import { unpackRows } from "../../src/html-rows.js";
 import { renderJsonDiff } from "./json-diff.js";
 
 const STATE_TEXT: Record<AlignedRow["state"], string> = {
@@ -52,7 +53,7 @@ function figures(pair: HtmlPair, data: HtmlReportData): HTMLElement {
   );
 }
 
-function headers(pair: HtmlPair): HTMLElement {
+function headers(pair: HtmlPair, data: HtmlReportData): HTMLElement {
   const view = pair.view;
   if (!view) {
     const names = [...pair.headers.only_direct.map((n) => `-${n}`), ...pair.headers.only_headroom.map((n) => `+${n}`), ...pair.headers.changed.map((n) => `~${n}`)];
@@ -61,7 +62,8 @@ function headers(pair: HtmlPair): HTMLElement {
   const noise = new Set(pair.headers.noise.map((name) => name.toLowerCase()));
   const byName = new Map<string, { name: string; values: [string | null, string | null] }>();
   view.headers.forEach((list, side) => {
-    for (const [name, value] of list) {
+    for (const id of list) {
+      const [name, value] = data.headers[id] ?? ["?", ""];
       const lower = name.toLowerCase();
       const entry = byName.get(lower) ?? { name, values: [null, null] };
       entry.values[side] = entry.values[side] === null ? value : `${entry.values[side]}, ${value}`;
@@ -90,12 +92,12 @@ function headers(pair: HtmlPair): HTMLElement {
   );
 }
 
-function valueOf(data: HtmlReportData, ref: [number, string] | null): ViewValue | undefined {
+function valueOf(data: HtmlReportData, ref: [number, number] | null): ViewValue | undefined {
   if (!ref) return undefined;
   return data.elements[ref[1]]?.value ?? undefined;
 }
 
-function elementSize(data: HtmlReportData, ref: [number, string] | null): string {
+function elementSize(data: HtmlReportData, ref: [number, number] | null): string {
   return ref ? bytes(data.elements[ref[1]]?.bytes ?? null) : "";
 }
 
@@ -106,8 +108,10 @@ function missingValues(data: HtmlReportData): HTMLElement {
 
 function elementRow(data: HtmlReportData, arrayName: string, row: AlignedRow): HTMLElement {
   const open = row.state === "changed" || row.state === "only_direct" || row.state === "only_headroom";
-  const side = (ref: [number, string] | null) =>
-    ref ? h("div", null, h("span", { class: "mono" }, `${arrayName}[${ref[0]}]`), h("span", null, row.label), h("span", { class: "muted" }, elementSize(data, ref))) : h("div", { class: "muted" }, "—");
+  const side = (ref: [number, number] | null) =>
+    ref
+      ? h("div", null, h("span", { class: "mono" }, `${arrayName}[${ref[0]}]`), h("span", null, data.elements[ref[1]]?.label ?? ""), h("span", { class: "muted" }, elementSize(data, ref)))
+      : h("div", { class: "muted" }, "—");
   const head = h("div", { class: "ehead" }, side(row.direct), side(row.headroom));
   const badge = h("span", { class: `badge ${row.state}` }, STATE_TEXT[row.state]);
   (head.firstChild as HTMLElement).append(badge);
@@ -134,7 +138,7 @@ function elementRow(data: HtmlReportData, arrayName: string, row: AlignedRow): H
 function foldedRun(data: HtmlReportData, arrayName: string, rows: AlignedRow[]): HTMLElement {
   const first = rows[0] as AlignedRow;
   const last = rows[rows.length - 1] as AlignedRow;
-  const range = (pick: (row: AlignedRow) => [number, string] | null) => {
+  const range = (pick: (row: AlignedRow) => [number, number] | null) => {
     const a = pick(first)?.[0];
     const b = pick(last)?.[0];
     return a === b ? `[${a}]` : `[${a}–${b}]`;
@@ -199,7 +203,7 @@ export function renderPairView(pair: HtmlPair, data: HtmlReportData): HTMLElemen
     figures(pair, data),
     tools.length ? h("p", null, "Tools: ", h("span", { class: "mono" }, tools.join(" "))) : null,
     h("h3", null, "Request headers"),
-    headers(pair),
+    headers(pair, data),
     h("h3", null, "Request body"),
     view === null
       ? h("p", { class: "muted" }, "The bodies of this pair could not be read back from the captures.")
@@ -208,7 +212,7 @@ export function renderPairView(pair: HtmlPair, data: HtmlReportData): HTMLElemen
           { id: "pair-body" },
           ...view.notes.map((note) => h("p", { class: "muted" }, note)),
           view.params[0] || view.params[1] ? h("section", { "data-array": "params" }, h("h3", null, "other members"), h("div", { class: "erow" }, renderJsonDiff(view.params[0] ?? undefined, view.params[1] ?? undefined))) : null,
-          ...view.arrays.map(({ name, rows }) => arraySection(data, name, rows)),
+          ...view.arrays.map(({ name, rows }) => arraySection(data, name, unpackRows(rows))),
         ),
   );
 }
