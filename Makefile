@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench demo lanes headroom-venv demo-headroom \
+.PHONY: help setup node venv build chromium test test-analyzer test-addon test-scripts test-e2e test-compose ci bench demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -19,7 +19,7 @@ node_modules/.package-lock.json: package.json package-lock.json analyzer/package
 
 node: node_modules/.package-lock.json
 
-analyzer/dist/cli.js: node_modules/.package-lock.json $(wildcard analyzer/src/*.ts) analyzer/tsconfig.json
+analyzer/dist/cli.js: node_modules/.package-lock.json $(wildcard analyzer/src/*.ts) analyzer/tsconfig.json $(wildcard analyzer/html/*.* analyzer/html/src/*.ts)
 	npm run build -w analyzer
 
 build: analyzer/dist/cli.js ## Build the analyzer (npx headroom-analyze works after this)
@@ -34,7 +34,11 @@ venv: $(VENV)/.installed ## Project-local Python env: pinned mitmproxy, pytest, 
 
 setup: build venv ## Install everything (npm packages, analyzer build, .venv)
 
-test-analyzer: build ## Analyzer tests (vitest)
+# The HTML report's browser tests drive Debian's chromium (playwright-core cannot download a browser offline).
+chromium:
+	@test -x /usr/bin/chromium || { echo "installing chromium (HTML report browser tests)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test-analyzer: build chromium ## Analyzer tests (vitest; the HTML report in headless chromium)
 	npm test -w analyzer
 
 test-addon: venv ## Addon lint, types and tests (ruff, mypy --strict, pytest)

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT } from "../src/lanes/repo.js";
+import { launchBrowser, openReport, reportFigure, screenshot, shownFigures } from "../../analyzer/test/html-page.js";
 
 /** The runner as `make demo` starts it: one node process, so signals reach it directly. */
 const RUNNER = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts")] as const;
@@ -125,6 +126,34 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
     const markdown = readFileSync(path.join(captures, "report.md"), "utf8");
     expect(markdown).toContain("Differential Network Capture Report");
     expect(run.stdout).toContain(path.join(captures, "report.md"));
+  });
+
+  test("report.html (private, path printed) opens in headless chromium with the JSON report's figures and an aligned pair view", async () => {
+    const html = path.join(captures, "report.html");
+    expect(run.stdout).toContain(html);
+    expect(statSync(html).mode & 0o777).toBe(0o600);
+    const report = JSON.parse(readFileSync(path.join(captures, "report.json"), "utf8")) as { paired: Array<{ route: string }> };
+    const shots = path.join(REPO_ROOT, "scripts", "test-output", "html");
+    const browser = await launchBrowser();
+    try {
+      const opened = await openReport(browser, html);
+      const figures = await shownFigures(opened.page);
+      expect(figures.length).toBeGreaterThanOrEqual(20);
+      for (const { field, value } of figures) expect(value, field).toBe(reportFigure(report, field));
+      await screenshot(opened.page, path.join(shots, "demo-overview.png"));
+      // The last /v1/messages pair: the stand-in shortened a tool result there.
+      const last = report.paired.map((pair, index) => ({ pair, index })).filter(({ pair }) => pair.route.includes("/v1/messages")).at(-1);
+      await opened.page.click("#tab-pairs");
+      await opened.page.fill("#filter-search", `#${(last?.index ?? 0) + 1}`);
+      await opened.page.click(`.prow[data-pair="${last?.index}"]`);
+      await opened.page.waitForSelector(`[data-pair-view="${last?.index}"] [data-array="messages"]`);
+      expect(await opened.page.locator('[data-array="messages"] .erow.changed').count()).toBeGreaterThan(0);
+      await screenshot(opened.page, path.join(shots, "demo-pair.png"));
+      expect(opened.requests).toEqual([expect.stringMatching(/^file:\/\/.*report\.html$/)]);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 
   test("the proxy report shows what the stand-in changed between its input and its output", () => {

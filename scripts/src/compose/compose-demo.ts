@@ -174,7 +174,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\nheadroom-proxy ${argv["real-headroom"] ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
   if (result.report) {
-    process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n`);
+    process.stdout.write(`\nReport: ${result.report.markdown}\n        ${result.report.html}  (open in a browser)\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n`);
     for (const line of proxyChanges(result.report.proxyJson)) process.stdout.write(`  ${line}\n`);
     process.stdout.write("\n");
     process.stdout.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);

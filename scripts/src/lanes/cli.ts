@@ -27,7 +27,7 @@ async function main(): Promise<number> {
     .option("run-dir", { type: "string", describe: "folder for logs, CAs and the throwaway HOME (default: a temp folder, removed after a successful run)" })
     .option("keep-run-dir", { type: "boolean", default: false, describe: "keep the temp run folder (logs) after success" })
     .option("append", { type: "boolean", default: false, describe: "append to existing captures instead of moving them to captures/previous/<time>/" })
-    .option("report", { type: "boolean", default: true, describe: "build report.md / report.json with headroom-analyze (--no-report to skip)" })
+    .option("report", { type: "boolean", default: true, describe: "build report.md / report.json / report.html with headroom-analyze (--no-report to skip)" })
     .option("timeout", { type: "number", default: 300, describe: "seconds each Claude Code run may take" })
     .epilog(
       [
@@ -79,8 +79,8 @@ function printOutcome(result: RunResult): void {
   }
   out.write(`\nCaptures:\n  ${result.captures.direct}\n  ${result.captures.headroomClient}\n  ${result.captures.headroomUpstream}\n`);
   if (result.report) {
-    out.write(`Report: ${result.report.markdown}\n        ${result.report.json}\n`);
-    out.write(`What the proxy changed (headroom-client lane -> headroom-upstream lane): ${result.report.proxyMarkdown}\n`);
+    out.write(`Report: ${result.report.markdown}\n        ${result.report.json}\n        ${result.report.html}  (open in a browser)\n`);
+    out.write(`What the proxy changed (headroom-client lane -> headroom-upstream lane): ${result.report.proxyMarkdown}, ${result.report.proxyHtml}\n`);
     for (const line of proxyChanges(result.report.proxyJson)) out.write(`  ${line}\n`);
     out.write("\n");
     out.write(`${reportSection(readFileSync(result.report.markdown, "utf8"), "Summary")}\n`);

@@ -1,7 +1,7 @@
 /**
  * The reports a run ends with, from the three lane captures in one folder:
- *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy)
- *   proxy-report.md / proxy-report.json  headroom-client lane vs headroom-upstream lane (what the proxy changed)
+ *   report.md / report.json / report.html  direct lane vs headroom-client lane (how the client behaves through the proxy)
+ *   proxy-report.md / .json / .html      headroom-client lane vs headroom-upstream lane (what the proxy changed)
  *
  *   node --import tsx scripts/src/lanes/reports.ts DIR     (what `make report` runs)
  */
@@ -13,8 +13,10 @@ import { ANALYZER_CLI } from "./repo.js";
 export interface Reports {
   markdown: string;
   json: string;
+  html: string;
   proxyMarkdown: string;
   proxyJson: string;
+  proxyHtml: string;
 }
 
 export async function buildReports(capturesDir: string): Promise<Reports> {
@@ -22,22 +24,24 @@ export async function buildReports(capturesDir: string): Promise<Reports> {
   const reports: Reports = {
     markdown: file("report.md"),
     json: file("report.json"),
+    html: file("report.html"),
     proxyMarkdown: file("proxy-report.md"),
     proxyJson: file("proxy-report.json"),
+    proxyHtml: file("proxy-report.html"),
   };
-  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), reports.markdown, reports.json, ["direct", "headroom"]);
+  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), reports.markdown, reports.json, ["direct", "headroom"], ["--html-output", reports.html]);
   await analyze(file("headroom-client.jsonl"), file("headroom-upstream.jsonl"), reports.proxyMarkdown, reports.proxyJson, [
     "proxy input (headroom-client)",
     "proxy output (headroom-upstream)",
-  ]);
+  ], ["--html-output", reports.proxyHtml]);
   return reports;
 }
 
-async function analyze(direct: string, headroom: string, markdown: string, json: string, labels: [string, string]): Promise<void> {
+async function analyze(direct: string, headroom: string, markdown: string, json: string, labels: [string, string], extra: string[] = []): Promise<void> {
   const result = await execa(
     process.execPath,
     [ANALYZER_CLI, "network-diff", "--direct", direct, "--headroom", headroom, "--output", markdown, "--json-output", json,
-      "--direct-label", labels[0], "--headroom-label", labels[1], "--quiet"],
+      "--direct-label", labels[0], "--headroom-label", labels[1], "--quiet", ...extra],
     { reject: false, stdin: "ignore" },
   );
   if (result.exitCode !== 0) {
