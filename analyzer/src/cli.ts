@@ -148,14 +148,19 @@ function oneLine(label: string, fallback: string): string {
   return label.replace(/\s+/g, " ").trim() || fallback;
 }
 
-/** A report must not overwrite an input, nor the other report. */
+/** A report must not overwrite an input, nor another report. */
 function checkOutputs(args: DiffArgs): void {
-  const outputs = [args.output, args["json-output"], args["html-output"]].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
+  const named = (["output", "json-output", "html-output"] as const)
+    .filter((option) => Boolean(args[option]))
+    .map((option) => ({ option, path: resolve(args[option] as string) }));
   const inputs = [args.direct, args.headroom].map((file) => resolve(file));
-  for (const output of outputs) {
-    if (inputs.includes(output)) throw new UsageError(`${output} is an input capture; write the report elsewhere`);
+  for (const { path } of named) {
+    if (inputs.includes(path)) throw new UsageError(`${path} is an input capture; write the report elsewhere`);
   }
-  if (new Set(outputs).size !== outputs.length) throw new UsageError("--output, --json-output and --html-output must name different files");
+  for (const [i, a] of named.entries()) {
+    const b = named.slice(i + 1).find((other) => other.path === a.path);
+    if (b) throw new UsageError(`--${a.option} and --${b.option} name the same file`);
+  }
 }
 
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
