@@ -128,29 +128,39 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
     expect(run.stdout).toContain(path.join(captures, "report.md"));
   });
 
-  test("report.html (private, path printed) opens in headless chromium with the JSON report's figures and an aligned pair view", async () => {
-    const html = path.join(captures, "report.html");
-    expect(run.stdout).toContain(html);
-    expect(statSync(html).mode & 0o777).toBe(0o600);
-    const report = JSON.parse(readFileSync(path.join(captures, "report.json"), "utf8")) as { paired: Array<{ route: string }> };
+  test("report.html and proxy-report.html (private, paths printed) open in headless chromium: the JSON report's figures, the stand-in's shortened tool result in the aligned view", async () => {
     const shots = path.join(REPO_ROOT, "scripts", "test-output", "html");
     const browser = await launchBrowser();
     try {
-      const opened = await openReport(browser, html);
-      const figures = await shownFigures(opened.page);
-      expect(figures.length).toBeGreaterThanOrEqual(20);
-      for (const { field, value } of figures) expect(value, field).toBe(reportFigure(report, field));
-      await screenshot(opened.page, path.join(shots, "demo-overview.png"));
-      // The last /v1/messages pair: the stand-in shortened a tool result there.
-      const last = report.paired.map((pair, index) => ({ pair, index })).filter(({ pair }) => pair.route.includes("/v1/messages")).at(-1);
-      await opened.page.click("#tab-pairs");
-      await opened.page.fill("#filter-search", `#${(last?.index ?? 0) + 1}`);
-      await opened.page.click(`.prow[data-pair="${last?.index}"]`);
-      await opened.page.waitForSelector(`[data-pair-view="${last?.index}"] [data-array="messages"]`);
-      expect(await opened.page.locator('[data-array="messages"] .erow.changed').count()).toBeGreaterThan(0);
-      await screenshot(opened.page, path.join(shots, "demo-pair.png"));
-      expect(opened.requests).toEqual([expect.stringMatching(/^file:\/\/.*report\.html$/)]);
-      expect(opened.errors).toEqual([]);
+      for (const name of ["report", "proxy-report"]) {
+        const html = path.join(captures, `${name}.html`);
+        expect(run.stdout).toContain(html);
+        expect(statSync(html).mode & 0o777).toBe(0o600);
+        const report = JSON.parse(readFileSync(path.join(captures, `${name}.json`), "utf8")) as { paired: Array<{ route: string }> };
+        const opened = await openReport(browser, html);
+        const figures = await shownFigures(opened.page);
+        expect(figures.length).toBeGreaterThanOrEqual(20);
+        for (const { field, value } of figures) expect(value, `${name}: ${field}`).toBe(reportFigure(report, field));
+        if (name === "report") await screenshot(opened.page, path.join(shots, "demo-overview.png"));
+        // The last /v1/messages pair, opened from the list after a search.
+        const last = report.paired.map((pair, index) => ({ pair, index })).filter(({ pair }) => pair.route.includes("/v1/messages")).at(-1);
+        expect(last).toBeDefined();
+        await opened.page.click("#tab-pairs");
+        await opened.page.fill("#filter-search", "/v1/messages");
+        await opened.page.click(`.prow[data-pair="${last?.index}"]`);
+        await opened.page.waitForSelector(`[data-pair-view="${last?.index}"] [data-array="messages"]`);
+        if (name === "proxy-report") {
+          // The stand-in shortened the tool result: one changed message, shown as a text diff.
+          const changed = opened.page.locator('[data-array="messages"] .erow.changed');
+          expect(await changed.count()).toBe(1);
+          expect(await changed.locator("del").count()).toBeGreaterThan(0);
+          await changed.evaluate((row) => row.scrollIntoView({ block: "start" }));
+          await screenshot(opened.page, path.join(shots, "demo-pair.png"));
+        }
+        expect(opened.requests).toEqual([expect.stringMatching(/^file:\/\/.*report\.html$/)]);
+        expect(opened.errors).toEqual([]);
+        await opened.page.close();
+      }
     } finally {
       await browser.close();
     }

@@ -1,0 +1,11 @@
+import { chromium } from "playwright-core";
+const [file, out, action] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1400, height: Number(process.env.H ?? 1000) } });
+page.on("console", (m) => console.log("console:", m.type(), m.text()));
+page.on("pageerror", (e) => console.log("pageerror:", e.message));
+page.on("request", (r) => console.log("request:", r.url().slice(0, 80)));
+await page.goto("file://" + file + (action ?? ""));
+await page.waitForTimeout(800);
+await page.screenshot({ path: out, fullPage: !action });
+await browser.close();
