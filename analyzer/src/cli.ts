@@ -16,7 +16,7 @@ import { HtmlCollector, writeHtmlReport } from "./html-report.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
-import type { PairBy } from "./pair.js";
+import { PAIR_BY_CHOICES, type PairBy } from "./pair.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
@@ -116,6 +116,7 @@ interface DiffArgs {
   "direct-label": string;
   "headroom-label": string;
   prices?: string;
+  baseline?: string;
   quiet: boolean;
 }
 
@@ -153,7 +154,7 @@ function checkOutputs(args: DiffArgs): void {
   const named = (["output", "json-output", "html-output"] as const)
     .filter((option) => Boolean(args[option]))
     .map((option) => ({ option, path: resolve(args[option] as string) }));
-  const inputs = [args.direct, args.headroom].map((file) => resolve(file));
+  const inputs = [args.direct, args.headroom, args.baseline].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
   for (const { path } of named) {
     if (inputs.includes(path)) throw new UsageError(`${path} is an input capture; write the report elsewhere`);
   }
@@ -166,7 +167,7 @@ function checkOutputs(args: DiffArgs): void {
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
   checkOutputs(args);
   const prices = args.prices ? loadPrices(args.prices) : undefined;
-  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
+  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom)) + (args.baseline ? await fileSize(args.baseline) : 0);
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
   const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
@@ -179,6 +180,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       pairBy: args["pair-by"],
       labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
       prices,
+      baseline: args.baseline,
       onBytes: (bytes) => progress.advance(bytes),
       onWarning: (message) => {
         progress.clear();
@@ -221,14 +223,15 @@ async function writeHtml(file: string, head: ReportHead, html: HtmlCollector, ar
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
   const progress = createProgress(await fileSize(args.file), process.stderr, !args.quiet);
-  const lane = await readLane("lane", args.file, createContext(), {
+  const context = createContext();
+  const lane = await readLane("lane", args.file, context, {
     onBytes: (bytes) => progress.advance(bytes),
     onWarning: (message) => {
       progress.clear();
       warn(message);
     },
   }).finally(() => progress.done());
-  await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges), lane.warnings));
+  await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges, undefined, context.paths.paths), lane.warnings));
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -254,10 +257,10 @@ export async function main(argv: string[]): Promise<void> {
             describe: "Request content in the HTML report: none (structure, sizes and hashes only), changed (values of elements that differ), all",
           })
           .option("pair-by", {
-            choices: ["path", "route", "model"] as const,
-            default: "path" as PairBy,
+            choices: PAIR_BY_CHOICES,
+            default: "conversation" as PairBy,
             describe:
-              "Pairing key: path = method + path with query; route = method + host + path with query; model = path + the request's model (keeps side requests to other models from shifting the main turns)",
+              "How exchanges pair: conversation = /v1/messages turns grouped into conversations (model + system + first message) and aligned turn by turn, other routes by path; path = n-th exchange of each method + path with query; route = method + host + path with query; model = path + the request's model",
           })
           .option("direct-label", { type: "string", default: "direct", describe: "What the report calls the --direct side (JSON keys stay direct/headroom)" })
           .option("headroom-label", { type: "string", default: "headroom", describe: "What the report calls the --headroom side" })
@@ -265,11 +268,20 @@ export async function main(argv: string[]): Promise<void> {
             type: "string",
             describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
           })
+          .option("baseline", {
+            type: "string",
+            describe:
+              "A second capture of the direct lane on the same task: a JSON path (indexes as [*]) or header that also differs between the direct lane and this baseline is listed as noise (json.noise, headers.noise), not as a change",
+          })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
           .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")
           .example(
             "$0 --direct captures/headroom-client.jsonl --headroom captures/headroom-upstream.jsonl --direct-label client --headroom-label upstream",
             "What the proxy changed: its input lane against its output lane",
+          )
+          .example(
+            "$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl --baseline captures/direct-baseline.jsonl",
+            "Differences a second direct run shows too are classed as noise",
           )
           .example(
             "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",

@@ -1,66 +1,32 @@
 /**
- * Alignment of two requests' prompt arrays for the side-by-side view: tools matched by name,
- * system blocks and messages by content (hash without `cache_control`), so one inserted message or
- * a re-sorted tool list shows as one row, not as a cascade of changes.
- *
- * How: the longest common subsequence of the match keys anchors the rows; an element found on both
- * sides but off that subsequence has moved; the rest, between two anchors, pairs up by position
- * when tool name or message role agree (a changed element), else stays on one side.
+ * The side-by-side view's rows for two requests' prompt arrays, aligned by the analyzer's own
+ * alignment (align.ts): tools by name, system blocks and messages by content (hash without
+ * `cache_control`), gaps paired by role; so a re-sorted tool list shows as moves and one inserted
+ * message as one row, not as a cascade of changes. Claude Code's per-request billing-header block
+ * is metadata, not prompt: it is left out of the alignment and shown first, paired by position.
  */
+import { alignElements as alignKeys } from "./align.js";
 import type { ElementRef } from "./html-bodies.js";
 import type { AlignedRow, RowState } from "./html-data.js";
 
-/** Above this many cells (direct × headroom elements) the LCS is skipped and elements pair by position. */
-const MAX_LCS_CELLS = 4_000_000;
-
-/** Indexes of the longest common subsequence of `a` and `b`, as [i, j] pairs in order. */
-export function lcs(a: readonly string[], b: readonly string[]): Array<[number, number]> {
-  const n = a.length;
-  const m = b.length;
-  if (n * m > MAX_LCS_CELLS) {
-    const pairs: Array<[number, number]> = [];
-    for (let i = 0; i < Math.min(n, m); i++) if (a[i] === b[i]) pairs.push([i, i]);
-    return pairs;
-  }
-  // Suffix lengths: table[i * (m + 1) + j] = LCS length of a[i..] and b[j..].
-  const width = m + 1;
-  const table = new Int32Array((n + 1) * width);
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      table[i * width + j] = a[i] === b[j] ? (table[(i + 1) * width + j + 1] as number) + 1 : Math.max(table[(i + 1) * width + j] as number, table[i * width + j + 1] as number);
-    }
-  }
-  const pairs: Array<[number, number]> = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      pairs.push([i, j]);
-      i += 1;
-      j += 1;
-    } else if ((table[(i + 1) * width + j] as number) >= (table[i * width + j + 1] as number)) {
-      i += 1;
-    } else {
-      j += 1;
-    }
-  }
-  return pairs;
-}
-
 function row(state: RowState, direct: ElementRef | undefined, di: number, headroom: ElementRef | undefined, hi: number): AlignedRow {
-  const result: AlignedRow = {
-    state,
-    direct: direct ? [di, direct.id] : null,
-    headroom: headroom ? [hi, headroom.id] : null,
-  };
+  const result: AlignedRow = { state, direct: direct ? [di, direct.id] : null, headroom: headroom ? [hi, headroom.id] : null };
   if (direct?.metadata || headroom?.metadata) result.metadata = true;
   return result;
 }
 
-/** State of two matched elements: same content (exactly, or up to cache_control), else changed. */
-function matchedState(direct: ElementRef, headroom: ElementRef, moved: boolean): RowState {
-  if (direct.id === headroom.id) return moved ? "moved" : "same";
-  return "changed";
+/** Metadata blocks on both sides, paired by position. */
+function metadataRows(direct: readonly ElementRef[], headroom: readonly ElementRef[]): AlignedRow[] {
+  const d = direct.flatMap((ref, i) => (ref.metadata ? [i] : []));
+  const h = headroom.flatMap((ref, j) => (ref.metadata ? [j] : []));
+  return Array.from({ length: Math.max(d.length, h.length) }, (_, k) => {
+    const i = d[k];
+    const j = h[k];
+    const a = i === undefined ? undefined : direct[i];
+    const b = j === undefined ? undefined : headroom[j];
+    const state: RowState = a && b ? (a.id === b.id ? "same" : "changed") : a ? "only_direct" : "only_headroom";
+    return row(state, a, i ?? 0, b, j ?? 0);
+  });
 }
 
 /**
@@ -68,67 +34,37 @@ function matchedState(direct: ElementRef, headroom: ElementRef, moved: boolean):
  * system blocks and messages. Rows follow the direct side's order, headroom-only rows where they sit.
  */
 export function alignElements(direct: readonly ElementRef[], headroom: readonly ElementRef[], by: "name" | "key"): AlignedRow[] {
-  const matchKey = (ref: ElementRef) => (by === "name" ? `n:${ref.name}` : `k:${ref.key}`);
-  const anchors = lcs(direct.map(matchKey), headroom.map(matchKey));
-  const partnerOfDirect = new Int32Array(direct.length).fill(-1);
-  const partnerOfHeadroom = new Int32Array(headroom.length).fill(-1);
-  for (const [i, j] of anchors) {
-    partnerOfDirect[i] = j;
-    partnerOfHeadroom[j] = i;
-  }
-  // Off the common subsequence but on both sides: moved.
-  const waiting = new Map<string, number[]>();
-  headroom.forEach((ref, j) => {
-    if (partnerOfHeadroom[j] !== -1) return;
-    const key = matchKey(ref);
-    const list = waiting.get(key);
-    if (list) list.push(j);
-    else waiting.set(key, [j]);
-  });
-  const moved = new Set<number>();
-  direct.forEach((ref, i) => {
-    if (partnerOfDirect[i] !== -1) return;
-    const j = waiting.get(matchKey(ref))?.shift();
-    if (j === undefined) return;
-    partnerOfDirect[i] = j;
-    partnerOfHeadroom[j] = i;
-    moved.add(i);
-  });
-
-  const rows: AlignedRow[] = [];
-  let j = 0;
-  const flushHeadroomUntil = (end: number, gapDirect: number[]) => {
-    // Headroom elements without a partner before `end`: pair by position with the gap's unmatched
-    // direct elements of the same name (changed), the rest are headroom-only.
-    for (; j < end; j++) {
-      if (partnerOfHeadroom[j] !== -1) continue;
-      const h = headroom[j] as ElementRef;
-      const at = gapDirect.findIndex((i) => (direct[i] as ElementRef).name === h.name);
-      if (at !== -1) {
-        const [i] = gapDirect.splice(at, 1) as [number];
-        rows.push(row("changed", direct[i], i, h, j));
-      } else {
-        rows.push(row("only_headroom", undefined, 0, h, j));
-      }
+  const rows = metadataRows(direct, headroom);
+  const d = direct.flatMap((ref, i) => (ref.metadata ? [] : [i]));
+  const h = headroom.flatMap((ref, j) => (ref.metadata ? [] : [j]));
+  const key = (ref: ElementRef) => (by === "name" ? ref.name : ref.key);
+  const alignment = alignKeys(
+    d.map((i) => key(direct[i] as ElementRef)),
+    h.map((j) => key(headroom[j] as ElementRef)),
+    by === "name" ? { pairGaps: false } : { pairGaps: true, directGroups: d.map((i) => direct[i]?.name ?? null), headroomGroups: h.map((j) => headroom[j]?.name ?? null) },
+  );
+  // Headroom-only elements go before the first matched element that follows them on their side.
+  const onlyHeadroom = [...alignment.onlyHeadroom];
+  const flushHeadroomBefore = (limit: number) => {
+    while (onlyHeadroom.length > 0 && (onlyHeadroom[0] as number) < limit) {
+      const j = h[onlyHeadroom.shift() as number] as number;
+      rows.push(row("only_headroom", undefined, 0, headroom[j], j));
     }
-    for (const i of gapDirect) rows.push(row("only_direct", direct[i], i, undefined, 0));
-    gapDirect.length = 0;
   };
-  const gap: number[] = [];
-  direct.forEach((ref, i) => {
-    const partner = partnerOfDirect[i] as number;
-    if (partner === -1) {
-      gap.push(i);
-      return;
+  const matchOf = new Map(alignment.matches.map((match) => [match.direct, match]));
+  for (let k = 0; k < d.length; k++) {
+    const i = d[k] as number;
+    const match = matchOf.get(k);
+    if (!match) {
+      rows.push(row("only_direct", direct[i], i, undefined, 0));
+      continue;
     }
-    if (moved.has(i)) {
-      rows.push(row(matchedState(ref, headroom[partner] as ElementRef, true), ref, i, headroom[partner], partner));
-      return;
-    }
-    flushHeadroomUntil(partner, gap);
-    rows.push(row(matchedState(ref, headroom[partner] as ElementRef, false), ref, i, headroom[partner], partner));
-    j = partner + 1;
-  });
-  flushHeadroomUntil(headroom.length, gap);
+    if (!match.moved) flushHeadroomBefore(match.headroom);
+    const j = h[match.headroom] as number;
+    const a = direct[i] as ElementRef;
+    const b = headroom[j] as ElementRef;
+    rows.push(row(a.id !== b.id ? "changed" : match.moved ? "moved" : "same", a, i, b, j));
+  }
+  flushHeadroomBefore(Number.POSITIVE_INFINITY);
   return rows;
 }

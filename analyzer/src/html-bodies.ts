@@ -10,7 +10,10 @@
  */
 import { hash } from "node:crypto";
 import { loadRecords } from "./load.js";
-import { bodyBytes, headerValue, parseJsonBytes, redactHeaders, sameJson, undoContentEncoding, REDACTED } from "./normalize.js";
+import { headerValue } from "./anthropic-summary.js";
+import { sameJson } from "./json-leaves.js";
+import { bodyBytes, parseJsonBytes, undoContentEncoding } from "./normalize.js";
+import { REDACTED, redactHeaders } from "./redact.js";
 import type { TruncatedText, ViewValue } from "./html-data.js";
 
 /** Strings longer than this are cut: this many characters from the start … */

@@ -8,7 +8,7 @@
  * `elements`, keyed by content hash; a pair refers to them by id, row by row, already aligned.
  */
 import type { Timings, Usage } from "./exchange.js";
-import type { ExchangeRef, Labels, LaneSummary, TokenTotals } from "./summarize.js";
+import type { ExchangeRef, Labels, Report } from "./summarize.js";
 
 export const HTML_TITLE = "Differential Network Capture Report";
 
@@ -119,18 +119,10 @@ export interface HtmlReportData {
   inputs: { direct: string; headroom: string };
   labels: Labels;
   pair_by: string;
-  /** The report's verdict paragraph, when the report has one. */
+  /** The report's verdict paragraph (Markdown: `**bold**` and code spans only). */
   verdict: string | null;
   /** The JSON report's `summary`, unchanged: the page shows these exact figures. */
-  summary: {
-    direct: LaneSummary;
-    headroom: LaneSummary;
-    paired: number;
-    only_direct: number;
-    only_headroom: number;
-    paired_tokens: { direct: TokenTotals; headroom: TokenTotals; prompt_tokens_delta: number; [key: string]: unknown };
-    [key: string]: unknown;
-  };
+  summary: Report["summary"];
   only_direct_exchanges: ExchangeRef[];
   only_headroom_exchanges: ExchangeRef[];
   warnings: string[];

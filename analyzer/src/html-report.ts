@@ -16,6 +16,7 @@ import { ElementStore, HEAD_CHARS, readBodies, TAIL_CHARS, type RecordBody } fro
 import { HTML_TITLE, type ElementEntry, type HtmlBodies, type HtmlPair, type HtmlReportData, type PairView } from "./html-data.js";
 import { packRows, unpackRows } from "./html-rows.js";
 import type { ReportHead } from "./summarize.js";
+import { verdictText } from "./verdict.js";
 
 /** The size the page is kept under (bytes of the whole HTML file), stated in the README. */
 export const HTML_BUDGET_BYTES = 25 * 1024 * 1024;
@@ -206,7 +207,7 @@ export async function buildHtmlData(options: HtmlReportOptions, templateBytes: n
     inputs: head.inputs,
     labels: head.labels,
     pair_by: head.pair_by,
-    verdict: typeof (head as { verdict?: unknown }).verdict === "string" ? ((head as { verdict?: string }).verdict as string) : null,
+    verdict: verdictText(head),
     summary: head.summary,
     only_direct_exchanges: head.only_direct_exchanges,
     only_headroom_exchanges: head.only_headroom_exchanges,

@@ -6,55 +6,14 @@
  * pipes escaped. A pair can change hundreds of paths, so a cell shows the first 10 and the full
  * lists follow in a collapsed `<details>` section per pair.
  */
-import { markdownTable } from "markdown-table";
 import type { PairDiff } from "./compare.js";
+import { CELL_LIST_LIMIT, code, html, signed, table } from "./markdown-text.js";
+import { deltaLists, headerCell, isDeltaCapped, jsonCell, noiseLines, templateSection, type DeltaExtras } from "./render-delta.js";
 import type { Exchange, Usage } from "./exchange.js";
-import type { Labels, LaneSummary, Report, ReportHead, TokenTotals } from "./summarize.js";
+import type { Labels, LaneSummary, PairedTokens, Report, ReportHead, TokenTotals } from "./summarize.js";
+import { verdictText } from "./verdict.js";
 
-/** How many items a table cell lists before `… N more`. */
-export const CELL_LIST_LIMIT = 10;
-
-/** A Markdown code span holding `text` on one line, whatever backticks it contains. */
-export function code(text: string): string {
-  if (!/[`\r\n]/.test(text) && text !== "") return `\`${text}\``;
-  const flat = text.replace(/\r\n|\r|\n/g, " ");
-  const runs = flat.match(/`+/g) ?? [];
-  const fence = "`".repeat(Math.max(0, ...runs.map((run) => run.length)) + 1);
-  const pad = flat.startsWith("`") || flat.endsWith("`") || flat === "" ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
-
-/** Make text safe inside a table cell: one line, pipes escaped. */
-export function cell(text: string): string {
-  if (!/[|\r\n]/.test(text)) return text;
-  return text.replace(/\r\n|\r|\n/g, " ").replace(/\|/g, "\\|");
-}
-
-/** Escape text for HTML (used inside <summary>). */
-export function html(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** `a, b, c` as code spans, at most `limit` of them then `… N more`; `-` when empty. */
-export function cappedList(items: readonly string[], limit = CELL_LIST_LIMIT): string {
-  if (items.length === 0) return "-";
-  const shown = items.slice(0, limit).map(code).join(", ");
-  return items.length > limit ? `${shown}, … ${items.length - limit} more` : shown;
-}
-
-/** `+3`, `-3`, `+0`. */
-function signed(value: number): string {
-  return value >= 0 ? `+${value}` : String(value);
-}
-
-/** `+added; -removed; changed=…`, leaving out empty parts. */
-function deltaParts(onlyHeadroom: readonly string[], onlyDirect: readonly string[], changed: readonly string[]): string[] {
-  const parts: string[] = [];
-  if (onlyHeadroom.length) parts.push(`+${cappedList(onlyHeadroom)}`);
-  if (onlyDirect.length) parts.push(`-${cappedList(onlyDirect)}`);
-  if (changed.length) parts.push(`changed=${cappedList(changed)}`);
-  return parts;
-}
+export { cappedList, CELL_LIST_LIMIT, cell, code, html } from "./markdown-text.js";
 
 function orDash(value: unknown): string {
   return value === null || value === undefined ? "-" : String(value);
@@ -92,39 +51,8 @@ function bytesCell(pair: PairDiff): string {
   return `${orDash(direct)} -> ${orDash(headroom)}${delta === null ? "" : ` (${signed(delta)})`}`;
 }
 
-function headerCell(pair: PairDiff): string {
-  const { only_direct, only_headroom, changed } = pair.headers;
-  return deltaParts(only_headroom, only_direct, changed).join("; ") || "-";
-}
-
-function jsonCell(pair: PairDiff, labels: Labels): string {
-  const { only_direct, only_headroom, changed, direct_is_json, headroom_is_json } = pair.json;
-  const { direct, headroom } = pair.anthropic;
-  const notJson = [!direct_is_json ? labels.direct : "", !headroom_is_json ? labels.headroom : ""].filter(Boolean);
-  const prefix = notJson.length ? `no JSON body: ${notJson.join(", ")}; ` : "";
-  const { tools_added, tools_removed, tools_reordered } = pair.anthropic;
-  const byName = [
-    tools_added.length ? `+${cappedList(tools_added)}` : "",
-    tools_removed.length ? `-${cappedList(tools_removed)}` : "",
-    tools_reordered ? "reordered" : "",
-  ].filter(Boolean);
-  const tools =
-    `tools=${direct.tools_count}->${headroom.tools_count} (${signed(headroom.tools_bytes - direct.tools_bytes)} bytes)` +
-    (byName.length ? ` ${byName.join(", ")}` : "");
-  return prefix + [...deltaParts(only_headroom, only_direct, changed), tools].join("; ");
-}
-
 function sequenceCell(pair: PairDiff): string {
   return `${orDash(pair.direct_sequence ?? `line ${pair.direct_line}`)} -> ${orDash(pair.headroom_sequence ?? `line ${pair.headroom_line}`)}`;
-}
-
-function isCapped(pair: PairDiff): boolean {
-  const lists = [pair.headers.only_direct, pair.headers.only_headroom, pair.headers.changed, pair.json.only_direct, pair.json.only_headroom, pair.json.changed];
-  return lists.some((list) => list.length > CELL_LIST_LIMIT);
-}
-
-function table(rows: string[][], align?: string[]): string {
-  return markdownTable(rows.map((row) => row.map(cell)), { align, alignDelimiters: false });
 }
 
 function milliseconds(value: number | null): string {
@@ -140,6 +68,7 @@ function laneTokensRow(name: string, lane: LaneSummary): string[] {
   return [
     name,
     String(lane.exchanges),
+    `${t.exchanges_with_usage} of ${lane.exchanges}`,
     String(lane.request_bytes),
     String(t.prompt_tokens),
     String(t.input_tokens),
@@ -155,6 +84,41 @@ function laneTokensRow(name: string, lane: LaneSummary): string[] {
 
 function pairedTokensLine(label: string, totals: TokenTotals): string {
   return `${label} ${totals.prompt_tokens} prompt tokens (cache read ${totals.cache_read_input_tokens}, hit ${percent(totals.cache_hit_ratio)}), ${totals.output_tokens} output tokens`;
+}
+
+/** Which pairs the paired totals count: both sides with usage; the others are named, not counted as 0. */
+function pairedTokensText(labels: Labels, tokens: PairedTokens): string {
+  const counted = `${tokens.pairs_counted} of ${tokens.pairs_counted + tokens.pairs_without_usage} pairs counted, those with usage on both sides; ${tokens.pairs_without_usage} without usage left out`;
+  return `(${counted}): ${pairedTokensLine(labels.direct, tokens.direct)}; ${pairedTokensLine(labels.headroom, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
+}
+
+/** Cache writes by lifetime, for the lanes whose responses split them. */
+function cacheLifetimeLines(labels: Labels, direct: LaneSummary, headroom: LaneSummary): string[] {
+  const part = (label: string, lane: LaneSummary) => {
+    const split = lane.tokens.cache_creation;
+    return split ? `${label} 5-minute ${split.ephemeral_5m_input_tokens}, 1-hour ${split.ephemeral_1h_input_tokens}` : null;
+  };
+  const parts = [part(labels.direct, direct), part(labels.headroom, headroom)].filter(Boolean);
+  return parts.length ? [`Cache writes by lifetime (\`usage.cache_creation\`): ${parts.join("; ")}.`, ""] : [];
+}
+
+/** Each lane's prompt-cache prefix breaks (cache-prefix.ts), at most CELL_LIST_LIMIT each then `… N more`. */
+function cachePrefixLines(labels: Labels, direct: LaneSummary, headroom: LaneSummary): string[] {
+  const lane = (label: string, summary: LaneSummary) => {
+    const { turns, stable, breaks } = summary.cache_prefix;
+    const shown = breaks.slice(0, CELL_LIST_LIMIT).map((item) => `#${orDash(item.sequence)} ${code(item.path)}`);
+    const more = breaks.length > CELL_LIST_LIMIT ? `, … ${breaks.length - CELL_LIST_LIMIT} more` : "";
+    return `- ${capitalized(label)}: ${stable} of ${turns} turns resent the previous turn unchanged${breaks.length ? `; breaks at ${shown.join(", ")}${more}` : ""}`;
+  };
+  return [
+    "### Prompt-cache prefix",
+    "",
+    "Within each conversation, every turn should start with the previous turn's tools, system and messages unchanged (compared without `cache_control`); the first path where it does not is where the provider's prompt cache stops reading.",
+    "",
+    lane(labels.direct, direct),
+    lane(labels.headroom, headroom),
+    "",
+  ];
 }
 
 function errorLines(name: string, lane: LaneSummary): string[] {
@@ -174,12 +138,7 @@ function pairDetails(pair: PairDiff, number: number, labels: Labels): string {
     "<details>",
     `<summary>Pair ${number}: ${html(pair.route)} (sequence ${html(sequenceCell(pair))})</summary>`,
     "",
-    ...list(`Headers only in ${labels.headroom}`, pair.headers.only_headroom),
-    ...list(`Headers only in ${labels.direct}`, pair.headers.only_direct),
-    ...list("Headers with changed values", pair.headers.changed),
-    ...list(`JSON paths only in ${labels.headroom}`, pair.json.only_headroom),
-    ...list(`JSON paths only in ${labels.direct}`, pair.json.only_direct),
-    ...list("JSON paths with changed values", pair.json.changed),
+    ...deltaLists(pair, labels).flatMap(([title, items]) => list(title, items)),
     "</details>",
     "",
   ].join("\n");
@@ -229,11 +188,13 @@ function capitalized(label: string): string {
   return label.charAt(0).toUpperCase() + label.slice(1);
 }
 
-function headText(report: ReportHead): string {
+function headText(report: ReportHead, extras: DeltaExtras): string {
   const { summary } = report;
   const { direct: d, headroom: h } = report.labels;
   const lines: string[] = [
     "# Differential Network Capture Report",
+    "",
+    verdictText(report),
     "",
     `Generated: ${code(report.generated_at)}`,
     "",
@@ -249,32 +210,46 @@ function headText(report: ReportHead): string {
     `- Only ${d}: ${summary.only_direct}`,
     `- Only ${h}: ${summary.only_headroom}`,
     `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
-    `- Paired tokens: ${pairedTokensLine(d, summary.paired_tokens.direct)}; ${pairedTokensLine(h, summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
+    `- Paired tokens ${pairedTokensText(report.labels, summary.paired_tokens)}`,
     ...costLines(report),
+    ...noiseLines(report, extras),
     "",
     "### Tokens, cache and latency per lane",
     "",
     table(
       [
-        ["Lane", "Exchanges", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors", "First Byte ms", "Total ms"],
+        ["Lane", "Exchanges", "With Usage", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors", "First Byte ms", "Total ms"],
         laneTokensRow(d, summary.direct),
         laneTokensRow(h, summary.headroom),
       ],
-      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     ),
     "",
-    "Prompt tokens = input + cache write + cache read, from each response's `usage`. First Byte / Total ms: medians of each exchange's time from request start to the first response byte / to the end, as the lane's mitmproxy saw it.",
+    "Prompt tokens = input + cache write + cache read, from each response's `usage`, over the exchanges whose response carried usage (With Usage). First Byte / Total ms: medians of each exchange's time from request start to the first response byte / to the end, as the lane's mitmproxy saw it.",
     "",
+    ...cacheLifetimeLines(report.labels, summary.direct, summary.headroom),
+    ...cachePrefixLines(report.labels, summary.direct, summary.headroom),
     ...errorLines(d, summary.direct),
     ...errorLines(h, summary.headroom),
   ];
   if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
   const leftovers = (title: string, refs: ReportHead["only_direct_exchanges"]) =>
-    refs.length ? [`## ${title}`, "", ...refs.map((ref) => `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)})`), ""] : [];
+    refs.length
+      ? [
+          `## ${title}`,
+          "",
+          ...refs.map(
+            (ref) =>
+              `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)}${ref.retried_by !== undefined ? `; retried by #${orDash(ref.retried_by)}, not paired` : ""})`,
+          ),
+          "",
+        ]
+      : [];
   lines.push(
     ...leftovers(`Only ${capitalized(d)}`, report.only_direct_exchanges),
     ...leftovers(`Only ${capitalized(h)}`, report.only_headroom_exchanges),
   );
+  lines.push(...templateSection(report));
   lines.push("## Paired Exchanges", "");
   return `${lines.join("\n")}\n`;
 }
@@ -288,10 +263,13 @@ export class MarkdownRenderer {
   private count = 0;
   private readonly details: string[] = [];
 
-  constructor(private readonly head: ReportHead) {}
+  constructor(
+    private readonly head: ReportHead,
+    private readonly extras: DeltaExtras = {},
+  ) {}
 
   start(): string {
-    return headText(this.head);
+    return headText(this.head, this.extras);
   }
 
   private flush(): string {
@@ -306,7 +284,7 @@ export class MarkdownRenderer {
   pair(diff: PairDiff): string {
     this.count += 1;
     this.rows.push(pairRow(diff, this.head.labels));
-    if (isCapped(diff)) this.details.push(pairDetails(diff, this.count, this.head.labels));
+    if (isDeltaCapped(diff)) this.details.push(pairDetails(diff, this.count, this.head.labels));
     return this.rows.length >= ROW_BATCH ? this.flush() : "";
   }
 

@@ -30,6 +30,7 @@ const LANE_ROWS: FigureRow[] = [
   { label: "Median first byte, ms", path: "first_byte_ms_median" },
   { label: "Median end, ms", path: "end_ms_median" },
   { label: "Errors", path: "errors", kind: "count" },
+  { label: "Prompt-cache prefix breaks", path: "cache_prefix.breaks", kind: "count" },
 ];
 
 const PAIRED_ROWS: FigureRow[] = [
@@ -41,6 +42,18 @@ const PAIRED_ROWS: FigureRow[] = [
   { label: "Cache hit (read / prompt)", path: "cache_hit_ratio", kind: "ratio" },
   { label: "Exchanges with usage", path: "exchanges_with_usage" },
 ];
+
+/** The verdict's Markdown (bold and code spans) as DOM nodes; no HTML is parsed. */
+function verdictNodes(text: string): Node[] {
+  return text
+    .split(/(\*\*[^*]+\*\*|`+[^`]*`+)/)
+    .filter(Boolean)
+    .map((part) => {
+      if (part.startsWith("**")) return h("strong", null, part.slice(2, -2));
+      if (part.startsWith("`")) return h("code", null, part.replace(/^`+ ?| ?`+$/g, ""));
+      return document.createTextNode(part);
+    });
+}
 
 function at(object: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((value, key) => (value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), object);
@@ -98,6 +111,21 @@ function costTable(data: HtmlReportData): HTMLElement | null {
   );
 }
 
+/** How many pairs the paired totals count (both sides with usage), when the report says. */
+function pairsCounted(data: HtmlReportData): HTMLElement | null {
+  const tokens = data.summary.paired_tokens as { pairs_counted?: number; pairs_without_usage?: number };
+  if (tokens.pairs_counted === undefined) return null;
+  return h(
+    "p",
+    { class: "muted" },
+    "Counted: ",
+    h("span", { "data-field": "summary.paired_tokens.pairs_counted", "data-value": String(tokens.pairs_counted) }, num(tokens.pairs_counted)),
+    " pairs with usage on both sides; left out: ",
+    h("span", { "data-field": "summary.paired_tokens.pairs_without_usage", "data-value": String(tokens.pairs_without_usage ?? 0) }, num(tokens.pairs_without_usage ?? 0)),
+    ".",
+  );
+}
+
 /** Conversations with their pairs, in order; turns follow the pairs' order. */
 function conversations(pairs: HtmlPair[]): Map<number, HtmlPair[]> {
   const groups = new Map<number, HtmlPair[]>();
@@ -137,7 +165,7 @@ export function renderOverview(data: HtmlReportData, openPair: (index: number) =
     h(
       "section",
       { class: "card" },
-      h("p", { class: "verdict", id: "verdict" }, data.verdict ?? fallbackVerdict(data)),
+      h("p", { class: "verdict", id: "verdict" }, ...(data.verdict ? verdictNodes(data.verdict) : [fallbackVerdict(data)])),
       costTable(data),
     ),
     h(
@@ -151,6 +179,7 @@ export function renderOverview(data: HtmlReportData, openPair: (index: number) =
       ),
       figuresTable(data, LANE_ROWS, "summary", { direct: summary.direct, headroom: summary.headroom }),
       h("h2", { style: "margin-top:18px" }, "Over the paired exchanges"),
+      pairsCounted(data),
       figuresTable(data, PAIRED_ROWS, "summary.paired_tokens", { direct: summary.paired_tokens.direct, headroom: summary.paired_tokens.headroom }),
     ),
     warnings.length > 0
