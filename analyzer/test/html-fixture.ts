@@ -28,7 +28,7 @@ function turnMessages(turn: number, result: string): Json[] {
 const usage = (turn: number, saved: number) => ({
   input_tokens: 12 + turn,
   output_tokens: 40 + turn,
-  cache_creation_input_tokens: 300 * turn - saved,
+  cache_creation_input_tokens: 300 * turn - saved / 4,
   cache_read_input_tokens: turn === 1 ? 0 : 2000 * (turn - 1) - saved,
 });
 
