@@ -141,7 +141,7 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
         const figures = await shownFigures(opened.page);
         expect(figures.length).toBeGreaterThanOrEqual(20);
         for (const { field, value } of figures) expect(value, `${name}: ${field}`).toBe(reportFigure(report, field));
-        if (name === "report") await screenshot(opened.page, path.join(shots, "demo-overview.png"));
+        if (name === "report") await screenshot(opened.page, path.join(shots, "demo-overview.png"), true);
         // The last /v1/messages pair, opened from the list after a search.
         const last = report.paired.map((pair, index) => ({ pair, index })).filter(({ pair }) => pair.route.includes("/v1/messages")).at(-1);
         expect(last).toBeDefined();
@@ -154,7 +154,10 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
           const changed = opened.page.locator('[data-array="messages"] .erow.changed');
           expect(await changed.count()).toBe(1);
           expect(await changed.locator("del").count()).toBeGreaterThan(0);
-          await changed.evaluate((row) => row.scrollIntoView({ block: "start" }));
+          await changed.evaluate((row) => {
+            const view = row.closest(".view") as HTMLElement;
+            view.scrollTop += row.getBoundingClientRect().top - view.getBoundingClientRect().top - 40;
+          });
           await screenshot(opened.page, path.join(shots, "demo-pair.png"));
         }
         expect(opened.requests).toEqual([expect.stringMatching(/^file:\/\/.*report\.html$/)]);
