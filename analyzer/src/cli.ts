@@ -6,11 +6,12 @@
  * failure, never a stack trace.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
+import { open, type FileHandle } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { EXIT, InputError, UsageError } from "./errors.js";
+import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
+import { makeFolders } from "./folders.js";
 import { HTML_BODIES_CHOICES, type HtmlBodies } from "./html-data.js";
 import { HtmlCollector, writeHtmlReport } from "./html-report.js";
 import { fileSize } from "./load.js";
@@ -20,6 +21,7 @@ import { PAIR_BY_CHOICES, type PairBy } from "./pair.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
+import { sanitizeCaptures, type SanitizeJob } from "./sanitize.js";
 import { summarizeLane, type ReportHead } from "./summarize.js";
 
 const NAME = "headroom-analyze";
@@ -29,17 +31,18 @@ Secrets: header values whose name contains authorization, api-key, apikey, token
 
 Exit codes:
   0   success (a record cut short — an interrupted capture — is skipped with a warning)
-  1   a report could not be written, or an unexpected failure
-  2   bad input: a missing or unreadable file; a line that is not JSON, or a record
-      without method or url (both named as file:line)
+  1   a report or sanitized capture could not be written, an unexpected failure, or
+      a Node.js older than the package's engines range
+  2   bad input: a missing or unreadable file; a line that is not JSON, a record
+      without method or url, a body nested deeper than 1000 levels or one that decodes
+      to more than 64 MiB (all named as file:line)
   64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by or
-      --html-bodies, a report path that is an input or another report)`;
+      --html-bodies, a report path that is an input or another report, sanitize files
+      not in IN OUT pairs or an output that is an input)`;
 
 function warn(message: string): void {
   process.stderr.write(`${NAME}: warning: ${message}\n`);
 }
-
-class ReportWriteError extends Error {}
 
 /**
  * A report file being written: pieces are buffered and written in 64 KB blocks (short-lived
@@ -58,7 +61,7 @@ class ReportFile {
 
   private fail(error: unknown): never {
     const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new ReportWriteError(`cannot write ${this.label} report ${this.path} (${code})`);
+    throw new OutputError(`cannot write ${this.label} report ${this.path} (${code})`);
   }
 
   private async flush(): Promise<void> {
@@ -118,30 +121,6 @@ interface DiffArgs {
   prices?: string;
   baseline?: string;
   quiet: boolean;
-}
-
-/**
- * Create a folder and its missing parents, one level at a time. Not `mkdir(..., { recursive: true })`: on Node 20
- * that never returns for some impossible paths (e.g. under /proc), where a plain mkdir fails at once.
- */
-async function makeFolders(folder: string): Promise<void> {
-  const missing: string[] = [];
-  for (let current = folder; !(await isPresent(current)); current = dirname(current)) {
-    missing.unshift(current);
-    if (dirname(current) === current) break;
-  }
-  for (const level of missing) {
-    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "EEXIST") throw error;
-    });
-  }
-}
-
-async function isPresent(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** A label fit for headings and table cells: one line, trimmed; the default when nothing is left. */
@@ -216,7 +195,7 @@ async function writeHtml(file: string, head: ReportHead, html: HtmlCollector, ar
   } catch (error) {
     if (error instanceof InputError) throw error;
     const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : "error");
-    throw new ReportWriteError(`cannot write HTML report ${file} (${code})`);
+    throw new OutputError(`cannot write HTML report ${file} (${code})`);
   }
   if (!args.quiet) process.stderr.write(`Wrote HTML report: ${file}\n`);
 }
@@ -234,10 +213,44 @@ async function runSummary(args: { file: string; quiet: boolean }): Promise<void>
   await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges, undefined, context.paths.paths), lane.warnings));
 }
 
+/** IN OUT [IN OUT ...] -> jobs; an output must not be an input or another output. */
+function sanitizeJobs(files: string[]): SanitizeJob[] {
+  if (files.length % 2 !== 0) throw new UsageError("sanitize takes pairs of files: IN OUT [IN OUT ...]");
+  const jobs: SanitizeJob[] = [];
+  for (let i = 0; i < files.length; i += 2) jobs.push({ input: files[i] as string, output: files[i + 1] as string });
+  const inputs = new Set(jobs.map((job) => resolve(job.input)));
+  const outputs = new Set<string>();
+  for (const { output } of jobs) {
+    const target = resolve(output);
+    if (inputs.has(target)) throw new UsageError(`${output} is an input capture; write the sanitized capture elsewhere`);
+    if (outputs.has(target)) throw new UsageError(`${output} is named as output twice`);
+    outputs.add(target);
+  }
+  return jobs;
+}
+
+async function runSanitize(args: { files: string[]; salt?: string; quiet: boolean }): Promise<void> {
+  const jobs = sanitizeJobs(args.files);
+  if (args.salt !== undefined && args.salt.trim() === "") throw new UsageError("--salt needs a text (or leave it out for a random key)");
+  let total = 0;
+  for (const job of jobs) total += await fileSize(job.input);
+  const progress = createProgress(total, process.stderr, !args.quiet);
+  const result = await sanitizeCaptures(jobs, {
+    salt: args.salt,
+    onBytes: (bytes) => progress.advance(bytes),
+    onWarning: (message) => {
+      progress.clear();
+      warn(message);
+    },
+  }).finally(() => progress.done());
+  if (result.clashes > 0) warn(`${result.clashes} short strings share a stand-in with another string of their length; paths holding them may show as unchanged`);
+  if (!args.quiet) for (const job of jobs) process.stderr.write(`Wrote sanitized capture: ${job.output}\n`);
+}
+
 export async function main(argv: string[]): Promise<void> {
   await yargs(argv)
     .scriptName(NAME)
-    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
+    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n$0 sanitize IN OUT [IN OUT ...] [--salt TEXT]\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
     .command(
       ["network-diff", "$0"],
       "Compare a direct capture with a headroom capture; Markdown report to stdout or --output (default command)",
@@ -299,6 +312,29 @@ export async function main(argv: string[]): Promise<void> {
           .example("$0 summary captures/direct.jsonl", "Quick look at one capture"),
       async (args) => runSummary({ file: String(args.file), quiet: Boolean(args.quiet) }),
     )
+    .command(
+      "sanitize <in> <out> [more..]",
+      "Write a copy of a capture safe to attach to a bug report (mode 0600): every string replaced by a keyed stand-in of the same length, header values only for non-sensitive headers; network-diff on sanitized captures gives the same report. Name all lanes in one call (IN OUT IN OUT ...) so ids and strings match across them",
+      (y) =>
+        y
+          .positional("in", { type: "string", demandOption: true, describe: "A lane capture (JSONL)" })
+          .positional("out", { type: "string", demandOption: true, describe: "Where to write its sanitized copy (parent folders are created)" })
+          .positional("more", { type: "string", array: true, describe: "More IN OUT pairs, sanitized with the same key" })
+          .option("salt", {
+            type: "string",
+            describe:
+              "Derive the key from this text instead of a random one, to sanitize lanes in separate runs that still match. Keep it private: with it, anyone can test guesses of short strings",
+          })
+          .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote …' lines" })
+          .example("$0 sanitize captures/direct.jsonl shared/direct.jsonl captures/headroom-client.jsonl shared/headroom-client.jsonl", "Both lanes, one key")
+          .example("$0 network-diff --direct shared/direct.jsonl --headroom shared/headroom-client.jsonl", "The same report from the sanitized pair"),
+      async (args) =>
+        runSanitize({
+          files: [String(args.in), String(args.out), ...((args.more as string[] | undefined) ?? []).map(String)],
+          salt: args.salt,
+          quiet: Boolean(args.quiet),
+        }),
+    )
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 110))
@@ -321,7 +357,7 @@ function packageVersion(): string {
 export function exitCodeFor(error: unknown): { code: number; message: string } {
   if (error instanceof InputError) return { code: EXIT.badInput, message: error.message };
   if (error instanceof UsageError) return { code: EXIT.usage, message: `${error.message} (see --help)` };
-  if (error instanceof ReportWriteError) return { code: EXIT.failure, message: error.message };
+  if (error instanceof OutputError) return { code: EXIT.failure, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: EXIT.failure, message: `unexpected failure: ${message.replace(/\s*\n\s*/g, " ")}` };
 }

@@ -12,8 +12,8 @@ import { hash } from "node:crypto";
 import { loadRecords } from "./load.js";
 import { headerValue } from "./anthropic-summary.js";
 import { sameJson } from "./json-leaves.js";
-import { bodyBytes, parseJsonBytes, undoContentEncoding } from "./normalize.js";
 import { REDACTED, redactHeaders } from "./redact.js";
+import { requestBody } from "./request-body.js";
 import type { TruncatedText, ViewValue } from "./html-data.js";
 
 /** Strings longer than this are cut: this many characters from the start … */
@@ -158,21 +158,18 @@ function elementRefs(elements: unknown, kind: "tools" | "system" | "messages", s
   });
 }
 
-/** The request body of a raw record: request_json, else the recorded bytes (content-encoding undone). */
-function requestBody(record: Record<string, unknown>, headers: Array<[string, string]>): { body: unknown; note: string | null } {
-  if (record.request_json !== undefined && record.request_json !== null) return { body: record.request_json, note: null };
-  if (record.request_body_truncated === true) return { body: undefined, note: "the body was cut short in the capture" };
-  const bytes = bodyBytes(record);
-  if (!bytes) return { body: undefined, note: "the capture holds no body" };
-  const encoding = typeof record.request_content_encoding === "string" ? record.request_content_encoding : headerValue(headers, "content-encoding");
-  const body = parseJsonBytes(undoContentEncoding(bytes, encoding));
-  return body === undefined ? { body, note: "the body is not JSON" } : { body, note: null };
+/** The request body of a raw record (request-body.ts, as the comparison read it), or why there is none. */
+function bodyOf(record: Record<string, unknown>, headers: Array<[string, string]>, where: string): { body: unknown; note: string | null } {
+  const { json, truncated } = requestBody(record, headerValue(headers, "content-encoding"), where);
+  if (json !== undefined) return { body: json, note: null };
+  if (truncated) return { body: undefined, note: "the body was cut short in the capture" };
+  return { body: undefined, note: "the body is missing or not JSON" };
 }
 
 /** One record's request as the report keeps it. */
-export function recordBody(record: Record<string, unknown>, store: ElementStore): RecordBody {
+export function recordBody(record: Record<string, unknown>, store: ElementStore, where = ""): RecordBody {
   const headers = redactHeaders(record.request_headers);
-  const { body, note } = requestBody(record, headers);
+  const { body, note } = bodyOf(record, headers, where);
   const result: RecordBody = { headers, params: null, tools: [], system: [], messages: [], note, conversation: null };
   if (body === null || typeof body !== "object" || Array.isArray(body)) {
     if (body !== undefined) result.note = "the body is not a JSON object";
@@ -203,7 +200,7 @@ export async function readBodies(file: string, lines: ReadonlySet<number>, store
   const bodies = new Map<number, RecordBody>();
   if (lines.size === 0) return bodies;
   for await (const raw of loadRecords(file)) {
-    if (lines.has(raw.line)) bodies.set(raw.line, recordBody(raw.record, store));
+    if (lines.has(raw.line)) bodies.set(raw.line, recordBody(raw.record, store, `${file}:${raw.line}`));
   }
   return bodies;
 }
