@@ -103,10 +103,18 @@ export function scrubSecrets(text: string): string {
   return text.replace(/(bearer\s+)[^\s,;"']+/gi, `$1${REDACTED}`).replace(/sk-[A-Za-z0-9_-]{6,}/g, REDACTED);
 }
 
+/**
+ * A copy of a piece of a longer string that does not keep the longer one alive (V8 may represent a
+ * slice as a view of its parent, so a kept head of a tool result would hold the whole result).
+ */
+function detached(text: string): string {
+  return Buffer.from(text, "utf8").toString("utf8");
+}
+
 /** A string as the page holds it: scrubbed, and cut to head + tail when long. */
 export function viewText(text: string): string | TruncatedText {
   if (text.length <= HEAD_CHARS + TAIL_CHARS) return scrubSecrets(text);
-  return { $cut: scrubSecrets(text.slice(0, HEAD_CHARS)), tail: scrubSecrets(text.slice(-TAIL_CHARS)), length: text.length, hash: shortHash(text) };
+  return { $cut: detached(scrubSecrets(text.slice(0, HEAD_CHARS))), tail: detached(scrubSecrets(text.slice(-TAIL_CHARS))), length: text.length, hash: shortHash(text) };
 }
 
 /** A JSON value as the page holds it (see ViewValue). */
