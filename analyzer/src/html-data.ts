@@ -102,6 +102,8 @@ export interface HtmlPair {
   tools_reordered: boolean;
   message_count: Sides<number | null>;
   headers: { only_direct: string[]; only_headroom: string[]; changed: string[]; noise: string[] };
+  /** JSON paths whose difference the report classed as noise (--baseline); the view greys them out. At most 500. */
+  json_noise: string[];
   /** Numbers of JSON paths only in one side, changed, moved, classed as noise. */
   json: { only_direct: number; only_headroom: number; changed: number; moved: number; noise: number };
   usage: Sides<Usage | null>;

@@ -20,6 +20,8 @@ import { verdictText } from "./verdict.js";
 
 /** The size the page is kept under (bytes of the whole HTML file), stated in the README. */
 export const HTML_BUDGET_BYTES = 25 * 1024 * 1024;
+/** Noise paths a pair carries into the page (enough to grey out what a baseline explains). */
+const MAX_NOISE_PATHS = 500;
 /** Where the template marks the data's place. */
 const DATA_MARK = "__REPORT_DATA__";
 /** The built page: next to this module in dist/, or in dist/ when running from the TypeScript sources. */
@@ -70,6 +72,7 @@ export function htmlPair(diff: PairDiff, index: number): HtmlPair {
     tools_reordered: diff.anthropic.tools_reordered,
     message_count: [diff.anthropic.direct.message_count, diff.anthropic.headroom.message_count],
     headers: { ...diff.headers, noise: extras.headers.noise ?? [] },
+    json_noise: (extras.json.noise ?? []).slice(0, MAX_NOISE_PATHS) as string[],
     json: {
       only_direct: diff.json.only_direct.length,
       only_headroom: diff.json.only_headroom.length,

@@ -122,6 +122,24 @@ describe("the HTML report in headless Chromium", () => {
     expect(opened.errors).toEqual([]);
   });
 
+  test("with --baseline, headers that differ between two direct runs too are greyed out as noise", async () => {
+    const { direct, headroom, baseline } = writeSessionPair(dir);
+    const noisy = join(dir, "noise.html");
+    const result = runCli(["--direct", direct, "--headroom", headroom, "--baseline", baseline, "--output", join(dir, "noise.md"), "--html-output", noisy, "--quiet"]);
+    expect(result.status, result.stderr).toBe(0);
+    const opened = await openReport(browser, noisy, "#pair-5");
+    await opened.page.waitForSelector('[data-pair-view="4"]');
+    const noise = await opened.page.$$eval("#pair-headers .hdrs > div.noise", (cells) => cells.map((cell) => cell.textContent));
+    expect(noise[0]).toBe("x-claude-code-session-id");
+    const signal = await opened.page.$$eval("#pair-headers .hdrs > div.only", (cells) => cells.map((cell) => cell.textContent));
+    expect(signal[0]).toBe("x-headroom-mode");
+    // metadata.user_id differs between the two direct runs too: greyed out, not highlighted.
+    const body = await opened.page.$$eval('[data-array="params"] .jdiff > div.noise', (cells) => cells.map((cell) => cell.textContent));
+    expect(body.join(" ")).toContain("user_id");
+    expect(await opened.page.locator('[data-array="params"] .jdiff > div.chg').count()).toBe(0);
+    await opened.page.close();
+  });
+
   test("a pair opens straight from its address (#pair-N)", async () => {
     const direct = await openReport(browser, html, "#pair-4");
     await direct.page.waitForSelector('[data-pair-view="3"]');

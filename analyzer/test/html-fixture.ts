@@ -2,7 +2,8 @@
  * A capture pair shaped like a short Claude Code session through a proxy, for the HTML report's
  * tests: one conversation of four turns plus a side request; the proxy re-sorts the tools and adds
  * one, shortens a long tool result, inserts a message in the last turn, and its lane fails once.
- * A tool result holds `</script>` and a bearer token, to prove escaping and scrubbing.
+ * A tool result holds `</script>` and a bearer token, to prove escaping and scrubbing. A baseline
+ * (a second direct run) differs from the direct lane in the session only: noise.
  */
 import { CANARY, messagesBody, TOOLS, v1Record, writeJsonl, type Json } from "./helpers.js";
 
@@ -33,7 +34,7 @@ const usage = (turn: number, saved: number) => ({
 });
 
 /** Write the pair into `dir`; returns the two files. */
-export function writeSessionPair(dir: string): { direct: string; headroom: string } {
+export function writeSessionPair(dir: string): { direct: string; headroom: string; baseline: string } {
   const direct: Json[] = [];
   const headroom: Json[] = [];
   let sequence = 0;
@@ -67,5 +68,17 @@ export function writeSessionPair(dir: string): { direct: string; headroom: strin
       }),
     );
   }
-  return { direct: writeJsonl(dir, "direct.jsonl", direct), headroom: writeJsonl(dir, "headroom.jsonl", headroom) };
+  // A second direct run of the same task: only the session differs (header and metadata), i.e. noise.
+  const baseline = direct.map((record) => {
+    const headers = record.request_headers as Record<string, string>;
+    const body = record.request_json as Json;
+    const copy: Json = { ...record, request_headers: { ...headers, "x-claude-code-session-id": "session-baseline" } };
+    if (body.metadata) copy.request_json = { ...body, metadata: { user_id: "user_baseline_session_3" } };
+    return copy;
+  });
+  return {
+    direct: writeJsonl(dir, "direct.jsonl", direct),
+    headroom: writeJsonl(dir, "headroom.jsonl", headroom),
+    baseline: writeJsonl(dir, "direct-baseline.jsonl", baseline),
+  };
 }

@@ -124,8 +124,33 @@ function textLines(key: string | null, a: string | TruncatedText, b: string | Tr
   return [{ depth, left: keyed(key, left, meta(a)), right: keyed(key, right, meta(b)), leftClass: "chg", rightClass: "chg" }];
 }
 
+/** Where a diff sits in the request body, and the paths the report classed as noise (--baseline). */
+export interface DiffPlace {
+  /** JSON path of the compared values, e.g. `$` or `$.messages[3]` (direct-lane indexes). */
+  path: string;
+  noise: ReadonlySet<string>;
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/** The analyzer's path syntax: `.key`, `["odd key"]`, `[3]`. */
+function childPath(path: string, key: string, inArray: boolean): string {
+  if (inArray) return `${path}[${key}]`;
+  return IDENTIFIER.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+}
+
+/** Lines of a difference the report classed as noise: greyed out instead of highlighted. */
+function asNoise(lines: Line[]): Line[] {
+  return lines.map((line) => ({ ...line, leftClass: line.left ? "noise" : line.leftClass, rightClass: line.right ? "noise" : line.rightClass }));
+}
+
 /** The lines of `a` against `b` under `key`. */
-function diffLines(key: string | null, a: Value, b: Value, depth: number): Line[] {
+function diffLines(key: string | null, a: Value, b: Value, depth: number, place: DiffPlace): Line[] {
+  const lines = diffLinesOf(key, a, b, depth, place);
+  return place.noise.has(place.path) && !sameValue(a, b) ? asNoise(lines) : lines;
+}
+
+function diffLinesOf(key: string | null, a: Value, b: Value, depth: number, place: DiffPlace): Line[] {
   if (a === undefined && b === undefined) return [];
   if (b === undefined) return valueLines(key, a as ViewValue, depth, "left", "del");
   if (a === undefined) return valueLines(key, b, depth, "right", "ins");
@@ -146,7 +171,7 @@ function diffLines(key: string | null, a: Value, b: Value, depth: number): Line[
     const get = (value: typeof a, k: string): Value => (Array.isArray(value) ? value[Number(k)] : (value as Record<string, ViewValue>)[k]);
     return [
       { depth, left: keyed(key, open), right: keyed(key, open) },
-      ...keys.flatMap((k) => diffLines(Array.isArray(a) ? null : k, get(a, k), get(b, k), depth + 1)),
+      ...keys.flatMap((k) => diffLines(Array.isArray(a) ? null : k, get(a, k), get(b, k), depth + 1, { ...place, path: childPath(place.path, k, Array.isArray(a)) })),
       { depth, left: h("span", null, close), right: h("span", null, close) },
     ];
   }
@@ -178,15 +203,18 @@ function renderLines(grid: HTMLElement, lines: Line[], before: Node | null): voi
   }
 }
 
-/** A side-by-side JSON diff of `a` (direct) and `b` (headroom); `open` shows an equal value unfolded. */
-export function renderJsonDiff(a: Value, b: Value, open = false): HTMLElement {
+/**
+ * A side-by-side JSON diff of `a` (direct) and `b` (headroom); `open` shows an equal value
+ * unfolded; differences at a noise path are greyed out.
+ */
+export function renderJsonDiff(a: Value, b: Value, open = false, place: DiffPlace = { path: "$", noise: new Set() }): HTMLElement {
   const grid = h("div", { class: "jdiff" });
   let lines: Line[];
   if (open && a !== undefined && sameValue(a, b)) lines = valueLines(null, a, 0, "both");
   else if (isContainer(a) && isContainer(b) && !Array.isArray(a) && !Array.isArray(b)) {
     // The top level of two objects always open: a folded `{…}` alone says nothing.
-    lines = [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((key) => diffLines(key, a[key], b[key], 0));
-  } else lines = diffLines(null, a, b, 0);
+    lines = [...new Set([...Object.keys(a), ...Object.keys(b)])].flatMap((key) => diffLines(key, a[key], b[key], 0, { ...place, path: childPath(place.path, key, false) }));
+  } else lines = diffLines(null, a, b, 0, place);
   renderLines(grid, lines, null);
   return grid;
 }

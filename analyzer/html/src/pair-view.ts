@@ -106,7 +106,7 @@ function missingValues(data: HtmlReportData): HTMLElement {
   return h("p", { class: "muted", style: "padding:6px 10px;margin:0" }, `Values not included (${why}).`);
 }
 
-function elementRow(data: HtmlReportData, arrayName: string, row: AlignedRow): HTMLElement {
+function elementRow(data: HtmlReportData, arrayName: string, row: AlignedRow, noise: ReadonlySet<string>): HTMLElement {
   const open = row.state === "changed" || row.state === "only_direct" || row.state === "only_headroom";
   const side = (ref: [number, number] | null) =>
     ref
@@ -121,7 +121,8 @@ function elementRow(data: HtmlReportData, arrayName: string, row: AlignedRow): H
     const a = valueOf(data, row.direct);
     const b = valueOf(data, row.headroom);
     if ((row.direct && a === undefined) || (row.headroom && b === undefined)) return missingValues(data);
-    return renderJsonDiff(a, b, !open);
+    const index = (row.direct ?? row.headroom)?.[0] ?? 0;
+    return renderJsonDiff(a, b, !open, { path: `$.${arrayName}[${index}]`, noise });
   };
   if (open) element.append(body());
   else {
@@ -135,7 +136,7 @@ function elementRow(data: HtmlReportData, arrayName: string, row: AlignedRow): H
 }
 
 /** A run of unchanged rows as one folded line that opens into its rows. */
-function foldedRun(data: HtmlReportData, arrayName: string, rows: AlignedRow[]): HTMLElement {
+function foldedRun(data: HtmlReportData, arrayName: string, rows: AlignedRow[], noise: ReadonlySet<string>): HTMLElement {
   const first = rows[0] as AlignedRow;
   const last = rows[rows.length - 1] as AlignedRow;
   const range = (pick: (row: AlignedRow) => [number, number] | null) => {
@@ -146,27 +147,27 @@ function foldedRun(data: HtmlReportData, arrayName: string, rows: AlignedRow[]):
   const text = `${rows.length} unchanged ${arrayName === "messages" ? "messages" : arrayName === "tools" ? "tools" : "system blocks"}`;
   const element = h("div", { class: "erow folded run", "data-state": "same-run" });
   const head = h("div", { class: "ehead", title: "click to open" }, h("div", null, h("span", { class: "mono" }, `${arrayName}${range((r) => r.direct)}`), h("span", { class: "badge same" }, text)), h("div", null, h("span", { class: "mono" }, `${arrayName}${range((r) => r.headroom)}`)));
-  head.addEventListener("click", () => element.replaceWith(...rows.map((row) => elementRow(data, arrayName, row))));
+  head.addEventListener("click", () => element.replaceWith(...rows.map((row) => elementRow(data, arrayName, row, noise))));
   element.append(head);
   return element;
 }
 
-function arraySection(data: HtmlReportData, name: string, rows: AlignedRow[]): HTMLElement | null {
+function arraySection(data: HtmlReportData, name: string, rows: AlignedRow[], noise: ReadonlySet<string>): HTMLElement | null {
   if (rows.length === 0) return null;
   const counts = new Map<string, number>();
   for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
   const parts: HTMLElement[] = [];
   let run: AlignedRow[] = [];
   const flush = () => {
-    if (run.length === 1) parts.push(elementRow(data, name, run[0] as AlignedRow));
-    else if (run.length > 1) parts.push(foldedRun(data, name, run));
+    if (run.length === 1) parts.push(elementRow(data, name, run[0] as AlignedRow, noise));
+    else if (run.length > 1) parts.push(foldedRun(data, name, run, noise));
     run = [];
   };
   for (const row of rows) {
     if (row.state === "same") run.push(row);
     else {
       flush();
-      parts.push(elementRow(data, name, row));
+      parts.push(elementRow(data, name, row, noise));
     }
   }
   flush();
@@ -183,6 +184,7 @@ export function renderPairView(pair: HtmlPair, data: HtmlReportData): HTMLElemen
     pair.tools_reordered ? "reordered" : "",
   ].filter(Boolean);
   const view = pair.view;
+  const noise = new Set(pair.json_noise);
   return h(
     "div",
     { class: "pair", "data-pair-view": String(pair.index) },
@@ -211,8 +213,8 @@ export function renderPairView(pair: HtmlPair, data: HtmlReportData): HTMLElemen
           "div",
           { id: "pair-body" },
           ...view.notes.map((note) => h("p", { class: "muted" }, note)),
-          view.params[0] || view.params[1] ? h("section", { "data-array": "params" }, h("h3", null, "other members"), h("div", { class: "erow" }, renderJsonDiff(view.params[0] ?? undefined, view.params[1] ?? undefined))) : null,
-          ...view.arrays.map(({ name, rows }) => arraySection(data, name, unpackRows(rows))),
+          view.params[0] || view.params[1] ? h("section", { "data-array": "params" }, h("h3", null, "other members"), h("div", { class: "erow" }, renderJsonDiff(view.params[0] ?? undefined, view.params[1] ?? undefined, false, { path: "$", noise }))) : null,
+          ...view.arrays.map(({ name, rows }) => arraySection(data, name, unpackRows(rows), noise)),
         ),
   );
 }
