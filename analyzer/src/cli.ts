@@ -11,9 +11,9 @@ import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
-import { makeFolders } from "./folders.js";
 import { HTML_BODIES_CHOICES, type HtmlBodies } from "./html-data.js";
 import { HtmlCollector, writeHtmlReport } from "./html-report.js";
+import { makeFolders } from "./output-file.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
@@ -185,17 +185,9 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
 
 /** The HTML report, after the others: it reads the captures a second time for the bodies it shows. */
 async function writeHtml(file: string, head: ReportHead, html: HtmlCollector, args: DiffArgs): Promise<void> {
-  const target = resolve(file);
-  try {
-    await makeFolders(dirname(target));
-    const data = await writeHtmlReport(target, { head, pairs: html.pairs, bodies: args["html-bodies"] });
-    if (data.bodies.left_out > 0 && args["html-bodies"] !== "none") {
-      warn(`HTML report: the values of ${data.bodies.left_out} request elements were left out to stay within ${data.bodies.budget_bytes >> 20} MB`);
-    }
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    const code = (error as NodeJS.ErrnoException).code ?? (error instanceof Error ? error.message : "error");
-    throw new OutputError(`cannot write HTML report ${file} (${code})`);
+  const data = await writeHtmlReport(file, { head, pairs: html.pairs, bodies: args["html-bodies"] });
+  if (data.bodies.left_out > 0 && args["html-bodies"] !== "none") {
+    warn(`HTML report: the values of ${data.bodies.left_out} request elements were left out to stay within ${data.bodies.budget_bytes >> 20} MB`);
   }
   if (!args.quiet) process.stderr.write(`Wrote HTML report: ${file}\n`);
 }
@@ -243,6 +235,9 @@ async function runSanitize(args: { files: string[]; salt?: string; quiet: boolea
       warn(message);
     },
   }).finally(() => progress.done());
+  if (jobs.length === 1 && args.salt === undefined) {
+    warn("sanitized with a one-off key: captures sanitized in another run will not match this one (name them all in one call, or give each run the same --salt)");
+  }
   if (result.clashes > 0) warn(`${result.clashes} short strings share a stand-in with another string of their length; paths holding them may show as unchanged`);
   if (!args.quiet) for (const job of jobs) process.stderr.write(`Wrote sanitized capture: ${job.output}\n`);
 }

@@ -7,14 +7,14 @@
  * side-by-side view needs are read back afterwards by html-bodies.ts, aligned by html-align.ts, and
  * fitted into the size budget here.
  */
-import { constants } from "node:fs";
-import { chmod, open, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { PairDiff } from "./compare.js";
 import { alignElements } from "./html-align.js";
 import { ElementStore, HEAD_CHARS, readBodies, TAIL_CHARS, type RecordBody } from "./html-bodies.js";
 import { HTML_TITLE, type ElementEntry, type HtmlBodies, type HtmlPair, type HtmlReportData, type PairView } from "./html-data.js";
 import { packRows, unpackRows } from "./html-rows.js";
+import { PrivateOutput } from "./output-file.js";
 import type { ReportHead } from "./summarize.js";
 import { verdictText } from "./verdict.js";
 
@@ -255,16 +255,21 @@ export function renderHtml(page: string, data: HtmlReportData): string {
   return page.slice(0, at) + scriptJson(data) + page.slice(at + DATA_MARK.length);
 }
 
-/** Build the page and write it to `file`, private to its owner (0600) like the captures. */
+/**
+ * Build the page and write it to `file`, private to its owner (0600) like the captures, and
+ * renamed into place only when complete. A file that cannot be written is an OutputError.
+ */
 export async function writeHtmlReport(file: string, options: HtmlReportOptions): Promise<HtmlReportData> {
   const page = await template();
   const data = await buildHtmlData(options, Buffer.byteLength(page));
-  const handle = await open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+  const output = new PrivateOutput(file, "HTML report");
   try {
-    await handle.write(renderHtml(page, data));
-  } finally {
-    await handle.close();
+    await output.open();
+    await output.write(renderHtml(page, data));
+    await output.finish();
+  } catch (error) {
+    await output.discard();
+    throw error;
   }
-  await chmod(file, 0o600);
   return data;
 }

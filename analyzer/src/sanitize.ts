@@ -4,8 +4,8 @@
  * Every string a person or program wrote is replaced by a keyed stand-in of the same JSON length
  * (pseudonyms.ts); keys, structure, numbers, booleans and sizes stay. What stays readable is what
  * the report needs and what is not secret: method, host, URL path and non-sensitive query (as the
- * report shows them, redacted), lane, model, tool names, and the structural values of the
- * Messages API (`type`, `role`, `media_type`, cache `ttl`, ...) outside tool inputs and metadata.
+ * report shows them, redacted), lane, and the structural values of the Messages API (`type`,
+ * `role`, `model`, tool `name`, `media_type`, cache `ttl`, ...) outside tool inputs and metadata.
  * Header values stay only for an allow-list of non-sensitive headers; others get a stand-in, and
  * those named like a secret become `<redacted>`. Body and response hashes become keyed digests:
  * equal exactly when the originals were, but no longer the SHA-256 of anything in the file.
@@ -13,13 +13,11 @@
  * One key for all files of a run, so ids and strings match across lanes; every input line gives
  * one output line (blank where the input had nothing to keep), so `file:line` stays valid.
  */
-import { open, rename, unlink, type FileHandle } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
 import { headerValue } from "./anthropic-summary.js";
-import { InputError, OutputError } from "./errors.js";
-import { makeFolders } from "./folders.js";
+import { InputError } from "./errors.js";
 import { JsonTooDeepError, MAX_JSON_DEPTH } from "./json-leaves.js";
 import { fileSize, loadRecords } from "./load.js";
+import { PrivateOutput } from "./output-file.js";
 import { Pseudonyms } from "./pseudonyms.js";
 import { REDACTED, redactHeaders, redactUrl } from "./redact.js";
 import { bodyBytes, requestBody } from "./request-body.js";
@@ -69,12 +67,17 @@ const KEPT_FIELDS = new Set([
 /** Record fields that describe the request body; written by Sanitizer.requestBodyFields. */
 const BODY_FIELDS = new Set(["request_json", "request_body_b64", "request_body", "request_body_size", "request_body_sha256"]);
 
-/** Keys whose string values are Messages API structure, not content (outside DATA_KEYS). */
-const STRUCTURE_KEYS = new Set(["type", "role", "model", "media_type", "ttl", "service_tier", "stop_reason"]);
+/**
+ * Keys whose string values are Messages API structure, not content (outside DATA_KEYS): block and
+ * schema types, roles, the model, tool and MCP server names, cache ttl. Whether a string is kept
+ * depends only on the keys on its path, so a value at the same path is treated alike in every
+ * exchange and lane, and "changed or not" survives sanitizing.
+ */
+const STRUCTURE_KEYS = new Set(["type", "role", "model", "name", "media_type", "ttl", "service_tier", "stop_reason"]);
+/** Top-level keys that make a body a Messages API body. */
+const MESSAGES_API_KEYS = ["messages", "model", "tools", "system"];
 /** Keys holding what a user or tool wrote, whatever it looks like: every string below is replaced. */
 const DATA_KEYS = new Set(["input", "metadata"]);
-/** Content blocks whose `name` is a tool's name. */
-const TOOL_CALL_TYPES = new Set(["tool_use", "server_tool_use", "mcp_tool_use"]);
 
 type Mode = "structure" | "data";
 
@@ -113,37 +116,29 @@ export class Sanitizer {
     this.pseudonyms = new Pseudonyms(salt);
   }
 
-  /** Any JSON value: strings replaced except structure keys' values in structure mode. */
-  json(value: unknown, depth: number, mode: Mode, key: string | null, keepName = false): unknown {
-    if (typeof value === "string") {
-      const keep = mode === "structure" && key !== null && (STRUCTURE_KEYS.has(key) || (key === "name" && keepName));
-      return keep ? value : this.pseudonyms.text(value);
-    }
+  /** Any JSON value: strings replaced, except the values of structure keys in structure mode. */
+  json(value: unknown, depth: number, mode: Mode, key: string | null): unknown {
+    if (typeof value === "string") return mode === "structure" && key !== null && STRUCTURE_KEYS.has(key) ? value : this.pseudonyms.text(value);
     if (isPlain(value)) return value;
     if (depth >= MAX_JSON_DEPTH) throw new JsonTooDeepError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
     if (Array.isArray(value)) return value.map((item) => this.json(item, depth + 1, mode, key));
-    const object = value as Record<string, unknown>;
-    const names = keepName || TOOL_CALL_TYPES.has(object.type as string);
     const out = emptyObject();
-    for (const child in object) {
+    for (const child in value as Record<string, unknown>) {
       const childMode = mode === "data" || DATA_KEYS.has(child) ? "data" : "structure";
-      out[child] = this.json(object[child], depth + 1, childMode, child, child === "name" && names);
+      out[child] = this.json((value as Record<string, unknown>)[child], depth + 1, childMode, child);
     }
     return out;
   }
 
-  /** A request body: tool definitions and tool_choice keep their tool names. */
+  /**
+   * A request body. A Messages API body (an object with a `messages`, `model`, `tools` or
+   * `system` key) keeps its structure (STRUCTURE_KEYS); in any other body (telemetry, say) every
+   * string is replaced. Keys decide, not values, so a pair's two bodies are treated alike.
+   */
   body(value: unknown): unknown {
-    if (isPlain(value) || Array.isArray(value)) return this.json(value, 0, "structure", null);
-    const object = value as Record<string, unknown>;
-    const out = emptyObject();
-    for (const key in object) {
-      const item = object[key];
-      if (key === "tools" && Array.isArray(item)) out[key] = item.map((tool) => this.json(tool, 2, "structure", null, true));
-      else if (key === "tool_choice") out[key] = this.json(item, 1, "structure", key, true);
-      else out[key] = this.json(item, 1, DATA_KEYS.has(key) ? "data" : "structure", key);
-    }
-    return out;
+    const object = isPlain(value) || Array.isArray(value) ? null : (value as Record<string, unknown>);
+    const messagesApi = object !== null && MESSAGES_API_KEYS.some((key) => key in object);
+    return this.json(value, 0, messagesApi ? "structure" : "data", null);
   }
 
   /** Headers in the record's own shape (`{name: value}` or `[[name, value], ...]`). */
@@ -230,64 +225,6 @@ export class Sanitizer {
   }
 }
 
-/** A file written under a temporary name (mode 0600) and renamed into place only when all input was good. */
-class PrivateOutput {
-  private handle: FileHandle | null = null;
-  private readonly temporary: string;
-  private pending: string[] = [];
-  private pendingLength = 0;
-
-  constructor(readonly path: string) {
-    this.temporary = `${resolve(path)}.partial-${process.pid}`;
-  }
-
-  private fail(error: unknown): never {
-    throw new OutputError(`cannot write sanitized capture ${this.path} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
-
-  async open(): Promise<void> {
-    try {
-      await makeFolders(dirname(this.temporary));
-      this.handle = await open(this.temporary, "w", 0o600);
-    } catch (error) {
-      this.fail(error);
-    }
-  }
-
-  async write(text: string): Promise<void> {
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= 1 << 16) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pendingLength === 0) return;
-    try {
-      await this.handle?.write(this.pending.join(""));
-    } catch (error) {
-      this.fail(error);
-    }
-    this.pending = [];
-    this.pendingLength = 0;
-  }
-
-  async finish(): Promise<void> {
-    await this.flush();
-    try {
-      await this.handle?.close();
-      this.handle = null;
-      await rename(this.temporary, resolve(this.path));
-    } catch (error) {
-      this.fail(error);
-    }
-  }
-
-  async discard(): Promise<void> {
-    await this.handle?.close().catch(() => undefined);
-    await unlink(this.temporary).catch(() => undefined);
-  }
-}
-
 /** Sanitize one capture into `output` (already opened); returns its record count. */
 async function sanitizeFile(job: SanitizeJob, output: PrivateOutput, sanitizer: Sanitizer, options: SanitizeOptions): Promise<number> {
   let written = 0;
@@ -309,7 +246,7 @@ async function sanitizeFile(job: SanitizeJob, output: PrivateOutput, sanitizer: 
 export async function sanitizeCaptures(jobs: readonly SanitizeJob[], options: SanitizeOptions = {}): Promise<SanitizeResult> {
   for (const job of jobs) await fileSize(job.input);
   const sanitizer = new Sanitizer(options.salt);
-  const outputs = jobs.map((job) => new PrivateOutput(job.output));
+  const outputs = jobs.map((job) => new PrivateOutput(job.output, "sanitized capture"));
   let records = 0;
   try {
     for (const [index, job] of jobs.entries()) {

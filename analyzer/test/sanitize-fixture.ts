@@ -123,8 +123,19 @@ export function directLane(): Array<Json | string> {
   ];
 }
 
-/** The headroom lane: tools sorted, a message inserted, the tool result shortened, less usage. */
+/** Another run's ids: Claude Code's billing block and session id change from run to run. */
+function rerun(lines: Array<Json | string>, billing: string, session: string): Array<Json | string> {
+  return lines.map((line) =>
+    typeof line === "string" ? line : (JSON.parse(JSON.stringify(line).replaceAll("cch=5f3e1", billing).replaceAll("_session_4b1c", session)) as Json),
+  );
+}
+
+/** The headroom lane: tools sorted, a message inserted, the tool result shortened, less usage; its own run's ids. */
 export function headroomLane(): Array<Json | string> {
+  return rerun(headroomRecords(), "cch=c4d21", "_session_e5f6");
+}
+
+function headroomRecords(): Array<Json | string> {
   const sorted = [...TOOLS].sort((a, b) => a.name.localeCompare(b.name));
   const proxied = { "x-headroom-mode": "optimize", "x-forwarded-for": "10.1.2.3" };
   return [
@@ -140,4 +151,9 @@ export function headroomLane(): Array<Json | string> {
     // Only in this lane: a title request.
     messagesRecord("headroom-client", 7, { ...SIDE_REQUEST, messages: [{ role: "user", content: "Write a 5-word title for this session." }] }, { usage: usage(14, 0, 9) }),
   ];
+}
+
+/** A second run of the direct lane (for --baseline): the same requests with that run's ids. */
+export function baselineLane(): Array<Json | string> {
+  return rerun(directLane(), "cch=9a0b7", "_session_77d2");
 }

@@ -2,7 +2,9 @@ import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from "node:
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { CANARY_VALUES, expectOneLineError, runCli, tempDir, writeJsonl, type Json } from "./helpers.js";
-import { directLane, headroomLane } from "./sanitize-fixture.js";
+import { jsonLength, Pseudonyms } from "../src/pseudonyms.js";
+import { Sanitizer } from "../src/sanitize.js";
+import { baselineLane, directLane, headroomLane } from "./sanitize-fixture.js";
 
 const dir = tempDir();
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -43,7 +45,7 @@ function comparable(report: Json): unknown {
     }
     if (Array.isArray(value)) return value.map((item) => visit(item, key));
     if (value !== null && typeof value === "object") {
-      return Object.fromEntries(Object.entries(value).filter(([k]) => k !== "generated_at" && k !== "inputs" && k !== "file").map(([k, v]) => [k, visit(v, k)]));
+      return Object.fromEntries(Object.entries(value).filter(([k]) => !["generated_at", "inputs", "file", "baseline"].includes(k)).map(([k, v]) => [k, visit(v, k)]));
     }
     return value;
   };
@@ -170,11 +172,34 @@ describe("sanitize: the same report from sanitized captures", () => {
     expect(readFileSync(a, "utf8")).toBe(readFileSync(b, "utf8"));
   });
 
-  it("says what it wrote", () => {
+  it("says what it wrote, and that a lone capture with a random key matches no other run", () => {
     const out = join(dir, "said.jsonl");
     const result = runCli(["sanitize", direct, out]);
     expect(result.status).toBe(0);
-    expect(result.stderr).toBe(`Wrote sanitized capture: ${out}\n`);
+    expect(result.stderr).toBe(
+      "headroom-analyze: warning: sanitized with a one-off key: captures sanitized in another run will not match this one (name them all in one call, or give each run the same --salt)\n" +
+        `Wrote sanitized capture: ${out}\n`,
+    );
+    expect(runCli(["sanitize", direct, out, "--salt", "s"]).stderr).toBe(`Wrote sanitized capture: ${out}\n`);
+  });
+});
+
+describe("sanitize: three captures in one call, with a baseline", () => {
+  it("gives the same report with --baseline, noise included", () => {
+    const baseline = writeJsonl(dir, "baseline.jsonl", baselineLane());
+    const out = (name: string) => join(dir, "three", name);
+    const result = runCli(["sanitize", direct, out("d.jsonl"), headroom, out("h.jsonl"), baseline, out("b.jsonl"), "-q"]);
+    expect(result.status, result.stderr).toBe(0);
+    const report = (d: string, h: string, b: string, name: string) => {
+      const file = join(dir, `${name}.json`);
+      const run = runCli(["--direct", d, "--headroom", h, "--baseline", b, "--json-output", file, "-o", join(dir, `${name}.md`), "-q"]);
+      expect(run.status, run.stderr).toBe(0);
+      return JSON.parse(readFileSync(file, "utf8")) as Json;
+    };
+    const original = report(direct, headroom, baseline, "baseline-original");
+    const sanitized = report(out("d.jsonl"), out("h.jsonl"), out("b.jsonl"), "baseline-sanitized");
+    expect((original.summary as { noise: { json: number } }).noise.json).toBe(6);
+    expect(comparable(sanitized)).toEqual(comparable(original));
   });
 });
 
@@ -219,5 +244,96 @@ describe("sanitize: bad command lines and bad input", () => {
     expect(result.stdout).toMatch(/sanitize <in> <out>/);
     const own = runCli(["sanitize", "--help"]);
     expect(own.stdout).toContain("--salt");
+  });
+});
+
+describe("stand-ins", () => {
+  it("have the JSON length of the original, escapes, non-ASCII and lone surrogates included", () => {
+    const pseudonyms = new Pseudonyms("t");
+    for (const text of ["a", 'say "hi"\n', "tab\there", "Ümlaut 🚀", "\ud800 lone", "\u0001", "x".repeat(5000)]) {
+      const standIn = pseudonyms.text(text);
+      expect(jsonLength(standIn)).toBe(jsonLength(text));
+      expect(Buffer.byteLength(JSON.stringify(standIn))).toBe(Buffer.byteLength(JSON.stringify(text)));
+    }
+  });
+
+  it("stay different for different short strings as long as their length has stand-ins left", () => {
+    const pseudonyms = new Pseudonyms();
+    const chars = Array.from({ length: 64 }, (_, i) => String.fromCharCode(0x21 + i)).filter((c) => c !== '"' && c !== "\\");
+    const standIns = new Set(chars.map((c) => pseudonyms.text(c)));
+    expect(standIns.size).toBe(chars.length);
+    expect(pseudonyms.clashes).toBe(0);
+    expect(chars.map((c) => pseudonyms.text(c))).toEqual([...standIns]);
+  });
+
+  it("keep id prefixes, not ids", () => {
+    const standIn = new Pseudonyms().text("toolu_01HJk3mPq9RsT4uVwXyZ2aBc");
+    expect(standIn).toMatch(/^toolu_[A-Za-z0-9_-]{22}\.\.$/);
+    expect(standIn).not.toContain("HJk3mPq9");
+  });
+});
+
+describe("sanitized bodies compare like the originals (seeded random pairs)", () => {
+  /** A small seeded PRNG (mulberry32), so a failure can be replayed. */
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+  const STRINGS = ["", "a", "b", "ok", "no", "yes", "text", "user", "Bash", "tool_use", "toolu_01ABCDEFGHJK", "toolu_01ABCDEFGHJL", 'q"uote\n', "Ümlaut 🚀", "x".repeat(40), "x".repeat(39) + "y"];
+  const KEYS = ["type", "role", "name", "id", "tool_use_id", "text", "content", "input", "metadata", "model", "cache_control", "a", "b"];
+
+  function value(next: () => number, depth: number): unknown {
+    const r = next();
+    if (depth > 4 || r < 0.45) return STRINGS[Math.floor(next() * STRINGS.length)];
+    if (r < 0.55) return Math.floor(next() * 5);
+    if (r < 0.6) return next() < 0.5;
+    if (r < 0.8) return Array.from({ length: Math.floor(next() * 4) }, () => value(next, depth + 1));
+    const object: Record<string, unknown> = {};
+    for (let i = Math.floor(next() * 4); i > 0; i--) object[KEYS[Math.floor(next() * KEYS.length)] as string] = value(next, depth + 1);
+    return object;
+  }
+
+  /** The body with about one leaf in five replaced. */
+  function mutate(body: unknown, next: () => number): unknown {
+    if (body === null || typeof body !== "object") return next() < 0.2 ? value(next, 4) : body;
+    if (Array.isArray(body)) return body.map((item) => mutate(item, next));
+    return Object.fromEntries(Object.entries(body).map(([key, item]) => [key, mutate(item, next)]));
+  }
+
+  function leaves(body: unknown, path = "$", out = new Map<string, string>()): Map<string, string> {
+    if (body === null || typeof body !== "object") out.set(path, JSON.stringify(body));
+    else if (Array.isArray(body)) body.forEach((item, i) => leaves(item, `${path}[${i}]`, out));
+    else for (const [key, item] of Object.entries(body)) leaves(item, `${path}.${key}`, out);
+    return out;
+  }
+
+  it("keeps every path, which leaves are equal across the pair, and the JSON length (2,000 pairs)", () => {
+    const next = random(20261127);
+    const sanitizer = new Sanitizer();
+    for (let i = 0; i < 2000; i++) {
+      const a = { tools: [{ name: "Read", description: value(next, 3) }], messages: value(next, 1) };
+      const b = mutate(a, next);
+      const [sa, sb] = [sanitizer.body(a), sanitizer.body(b)];
+      expect(Buffer.byteLength(JSON.stringify(sa))).toBe(Buffer.byteLength(JSON.stringify(a)));
+      const [la, lb, lsa, lsb] = [leaves(a), leaves(b), leaves(sa), leaves(sb)];
+      expect([...lsa.keys()]).toEqual([...la.keys()]);
+      expect([...lsb.keys()]).toEqual([...lb.keys()]);
+      for (const [path, leaf] of la) {
+        if (lb.has(path)) expect(lsa.get(path) === lsb.get(path), `pair ${i} at ${path}`).toBe(leaf === lb.get(path));
+      }
+    }
+    expect(sanitizer.pseudonyms.clashes).toBe(0);
+  });
+
+  it("treats a value alike whatever sits beside it (a block whose type changes keeps its name's status)", () => {
+    const sanitizer = new Sanitizer();
+    const a = sanitizer.body({ messages: [{ role: "assistant", content: [{ type: "tool_use", name: "Bash", id: "toolu_01ABCDEFGHJK" }] }] }) as Json;
+    const b = sanitizer.body({ messages: [{ role: "assistant", content: [{ type: "text", name: "Bash", id: "toolu_01ABCDEFGHJK" }] }] }) as Json;
+    expect(leaves(a).get("$.messages[0].content[0].name")).toBe(leaves(b).get("$.messages[0].content[0].name"));
   });
 });
