@@ -291,6 +291,7 @@ export async function main(argv: string[]): Promise<void> {
             "$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl --baseline captures/direct-baseline.jsonl",
             "Differences a second direct run shows too are classed as noise",
           )
+          .example("$0 --direct d.jsonl --headroom h.jsonl --output diff.md --html-output diff.html", "Also a self-contained HTML report to open in a browser")
           .example(
             "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",
             "Both reports into reports/, pairing by method + host + path",

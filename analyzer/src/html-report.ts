@@ -27,12 +27,6 @@ const DATA_MARK = "__REPORT_DATA__";
 /** The built page: next to this module in dist/, or in dist/ when running from the TypeScript sources. */
 const TEMPLATES = [new URL("./html/report.html", import.meta.url), new URL("../dist/html/report.html", import.meta.url)];
 
-/** Optional fields other stages may add to a pair (array alignment, noise baseline, conversations). */
-interface PairExtras {
-  json: PairDiff["json"] & { moved?: unknown[]; noise?: unknown[] };
-  headers: PairDiff["headers"] & { noise?: string[] };
-}
-
 function isFailure(status: number | null, error: unknown): boolean {
   return error !== null || (status !== null && status >= 400);
 }
@@ -53,7 +47,6 @@ export function pairWarnings(diff: PairDiff): string[] {
 
 /** The pair as the page lists it (no bodies yet). */
 export function htmlPair(diff: PairDiff, index: number): HtmlPair {
-  const extras = diff as PairDiff & PairExtras;
   return {
     index,
     route: diff.route,
@@ -71,14 +64,14 @@ export function htmlPair(diff: PairDiff, index: number): HtmlPair {
     tools_removed: diff.anthropic.tools_removed,
     tools_reordered: diff.anthropic.tools_reordered,
     message_count: [diff.anthropic.direct.message_count, diff.anthropic.headroom.message_count],
-    headers: { ...diff.headers, noise: extras.headers.noise ?? [] },
-    json_noise: (extras.json.noise ?? []).slice(0, MAX_NOISE_PATHS) as string[],
+    headers: { only_direct: diff.headers.only_direct, only_headroom: diff.headers.only_headroom, changed: diff.headers.changed, noise: diff.headers.noise },
+    json_noise: diff.json.noise.slice(0, MAX_NOISE_PATHS),
     json: {
       only_direct: diff.json.only_direct.length,
       only_headroom: diff.json.only_headroom.length,
       changed: diff.json.changed.length,
-      moved: extras.json.moved?.length ?? 0,
-      noise: extras.json.noise?.length ?? 0,
+      moved: diff.json.moved.length,
+      noise: diff.json.noise.length,
     },
     usage: [diff.usage.direct, diff.usage.headroom],
     timings: [diff.timings.direct, diff.timings.headroom],

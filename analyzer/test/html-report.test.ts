@@ -5,8 +5,10 @@ import { afterAll, describe, expect, test } from "vitest";
 import type { ElementRef } from "../src/html-bodies.js";
 import { alignElements } from "../src/html-align.js";
 import { unpackRows } from "../src/html-rows.js";
+import { HtmlCollector, writeHtmlReport } from "../src/html-report.js";
+import { networkDiff } from "../src/pipeline.js";
 import type { HtmlReportData } from "../src/html-data.js";
-import { CANARY_VALUES, expectOneLineError, runCli, tempDir } from "./helpers.js";
+import { ANALYZER, CANARY_VALUES, expectOneLineError, runCli, tempDir } from "./helpers.js";
 import { SHORT_RESULT, writeSessionPair } from "./html-fixture.js";
 
 const dirs: string[] = [];
@@ -106,6 +108,22 @@ describe("--html-output", () => {
     const none = pageData(report(["--html-bodies", "none"]).html);
     expect(values(none)).toBe(0);
     expect(none.pairs[4]?.view?.arrays.length).toBe(3);
+  });
+
+  test("the size budget holds: past it, element values are left out and counted, the rest of the report stays", async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const { direct, headroom } = writeSessionPair(dir);
+    const collector = new HtmlCollector();
+    const head = await networkDiff({ direct, headroom, pairBy: "conversation" }, { pair: collector.pair });
+    const page = statSync(join(ANALYZER, "dist", "html", "report.html")).size;
+    const file = join(dir, "small.html");
+    const budget = page + 12_000;
+    const data = await writeHtmlReport(file, { head, pairs: collector.pairs, bodies: "all", budgetBytes: budget });
+    expect(statSync(file).size).toBeLessThanOrEqual(budget);
+    expect(data.bodies.left_out).toBeGreaterThan(0);
+    expect(data.elements.some((element) => element.value !== null)).toBe(true);
+    expect(pageData(file).pairs).toHaveLength(5);
   });
 
   test("a pair that failed or lacks usage carries a warning", () => {
