@@ -274,7 +274,7 @@ export async function main(argv: string[]): Promise<void> {
           .option("headroom-label", { type: "string", default: "headroom", describe: "What the report calls the --headroom side" })
           .option("prices", {
             type: "string",
-            describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
+            describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read, optional cache_write_1h; keys: exact id, prefix*, or *): adds an estimated cost per lane and over the pairs with usage on both sides (see analyzer/prices.example.json)",
           })
           .option("baseline", {
             type: "string",
@@ -300,7 +300,7 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command(
       "summary <file>",
-      "One capture's exchanges as a table: sequence, route, status, model, body bytes, tools count, stream, prompt tokens, cache read, output tokens, first byte ms",
+      "One capture's exchanges as a table: sequence, route, status, model, body bytes, tools count, stream, prompt tokens, cache read, output tokens, first byte ms; and its prompt-cache prefix breaks",
       (y) =>
         y
           .positional("file", { type: "string", demandOption: true, describe: "A lane capture (JSONL)" })

@@ -15,6 +15,7 @@ import type { RawRecord } from "./load.js";
 import { ElementKeys, promptOf } from "./prompt.js";
 import { redactHeaders, redactUrl, scrubText } from "./redact.js";
 import { requestBody } from "./request-body.js";
+import { StringPool } from "./shared-strings.js";
 
 // The names that lived here before the split, for importers that still expect them here.
 export { anthropicSummary } from "./anthropic-summary.js";
@@ -28,11 +29,13 @@ export interface NormalizeContext {
   tools: ToolsCache;
   /** Prompt element keys over `paths`. */
   keys: ElementKeys;
+  /** Repeated strings of lanes read in worker threads, one copy each (shared-strings.ts). */
+  strings: StringPool;
 }
 
 export function createContext(): NormalizeContext {
   const paths = new PathTable();
-  return { paths, tools: new Map(), keys: new ElementKeys(paths) };
+  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool() };
 }
 
 function numberOrNull(value: unknown): number | null {

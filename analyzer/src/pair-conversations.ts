@@ -116,23 +116,25 @@ export function matchConversations(direct: readonly Conversation[], headroom: re
 const MAX_ALIGNMENT_CELLS = 4_000_000;
 
 /**
- * Align two sequences: the pairs (in order, neither index repeating) with the highest total score.
- * `score` must be positive; pairs are never crossed.
+ * Align two sequences of lengths `n` and `m`: the index pairs `[i, j]` (in order, neither index
+ * repeating, never crossed) with the highest total `score(i, j)`, which must be positive.
  */
-export function alignSequences<T>(direct: readonly T[], headroom: readonly T[], score: (d: T, h: T) => number): Array<[T, T]> {
-  const n = direct.length;
-  const m = headroom.length;
+export function alignIndexes(n: number, m: number, score: (i: number, j: number) => number): Array<[number, number]> {
   if (n === 0 || m === 0) return [];
-  if (n * m > MAX_ALIGNMENT_CELLS) return direct.slice(0, Math.min(n, m)).map((d, i) => [d, headroom[i] as T]);
+  if (n * m > MAX_ALIGNMENT_CELLS) return Array.from({ length: Math.min(n, m) }, (_, i) => [i, i]);
   const width = m + 1;
   const best = new Float64Array((n + 1) * width);
   for (let i = 1; i <= n; i++) {
+    const row = i * width;
+    const above = row - width;
     for (let j = 1; j <= m; j++) {
-      const diagonal = (best[(i - 1) * width + j - 1] as number) + score(direct[i - 1] as T, headroom[j - 1] as T);
-      best[i * width + j] = Math.max(diagonal, best[(i - 1) * width + j] as number, best[i * width + j - 1] as number);
+      const diagonal = (best[above + j - 1] as number) + score(i - 1, j - 1);
+      const up = best[above + j] as number;
+      const left = best[row + j - 1] as number;
+      best[row + j] = diagonal > up ? (diagonal > left ? diagonal : left) : up > left ? up : left;
     }
   }
-  const pairs: Array<[T, T]> = [];
+  const pairs: Array<[number, number]> = [];
   let i = n;
   let j = m;
   while (i > 0 && j > 0) {
@@ -140,12 +142,17 @@ export function alignSequences<T>(direct: readonly T[], headroom: readonly T[], 
     if (here === best[(i - 1) * width + j]) i -= 1;
     else if (here === best[i * width + j - 1]) j -= 1;
     else {
-      pairs.push([direct[i - 1] as T, headroom[j - 1] as T]);
+      pairs.push([i - 1, j - 1]);
       i -= 1;
       j -= 1;
     }
   }
   return pairs.reverse();
+}
+
+/** alignIndexes over two arrays: the aligned element pairs. */
+export function alignSequences<T>(direct: readonly T[], headroom: readonly T[], score: (d: T, h: T) => number): Array<[T, T]> {
+  return alignIndexes(direct.length, headroom.length, (i, j) => score(direct[i] as T, headroom[j] as T)).map(([i, j]) => [direct[i] as T, headroom[j] as T]);
 }
 
 /**
@@ -165,5 +172,7 @@ type Turn = Exchange & { prompt: Prompt };
 /** Pair the turns of two conversations (each in capture order). */
 export function alignTurns(direct: readonly Turn[], headroom: readonly Turn[]): Array<[Turn, Turn]> {
   const floor = 1 / (Math.min(direct.length, headroom.length) + 1);
-  return alignSequences(direct, headroom, (d, h) => turnScore(turnSignature(d), turnSignature(h), floor));
+  const d = direct.map(turnSignature);
+  const h = headroom.map(turnSignature);
+  return alignIndexes(d.length, h.length, (i, j) => turnScore(d[i] as TurnSignature, h[j] as TurnSignature, floor)).map(([i, j]) => [direct[i] as Turn, headroom[j] as Turn]);
 }

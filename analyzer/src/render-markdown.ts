@@ -102,14 +102,17 @@ function cacheLifetimeLines(labels: Labels, direct: LaneSummary, headroom: LaneS
   return parts.length ? [`Cache writes by lifetime (\`usage.cache_creation\`): ${parts.join("; ")}.`, ""] : [];
 }
 
-/** Each lane's prompt-cache prefix breaks (cache-prefix.ts), at most CELL_LIST_LIMIT each then `… N more`. */
+/** `2 of 3 turns resent the previous turn unchanged; breaks at #7 `$.messages[2]…``, at most CELL_LIST_LIMIT breaks then `… N more`. */
+function prefixText(summary: LaneSummary): string {
+  const { turns, stable, breaks } = summary.cache_prefix;
+  const shown = breaks.slice(0, CELL_LIST_LIMIT).map((item) => `#${orDash(item.sequence)} ${code(item.path)}`);
+  const more = breaks.length > CELL_LIST_LIMIT ? `, … ${breaks.length - CELL_LIST_LIMIT} more` : "";
+  return `${stable} of ${turns} turns resent the previous turn unchanged${breaks.length ? `; breaks at ${shown.join(", ")}${more}` : ""}`;
+}
+
+/** Each lane's prompt-cache prefix breaks (cache-prefix.ts). */
 function cachePrefixLines(labels: Labels, direct: LaneSummary, headroom: LaneSummary): string[] {
-  const lane = (label: string, summary: LaneSummary) => {
-    const { turns, stable, breaks } = summary.cache_prefix;
-    const shown = breaks.slice(0, CELL_LIST_LIMIT).map((item) => `#${orDash(item.sequence)} ${code(item.path)}`);
-    const more = breaks.length > CELL_LIST_LIMIT ? `, … ${breaks.length - CELL_LIST_LIMIT} more` : "";
-    return `- ${capitalized(label)}: ${stable} of ${turns} turns resent the previous turn unchanged${breaks.length ? `; breaks at ${shown.join(", ")}${more}` : ""}`;
-  };
+  const lane = (label: string, summary: LaneSummary) => `- ${capitalized(label)}: ${prefixText(summary)}`;
   return [
     "### Prompt-cache prefix",
     "",
@@ -174,7 +177,7 @@ function costLines(report: ReportHead): string[] {
   const { paired } = cost;
   const change = paired.direct.usd > 0 ? ` (${signed(Number(((paired.usd_delta / paired.direct.usd) * 100).toFixed(1)))}%)` : "";
   const lines = [
-    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${usd(cost.direct.usd)}, ${h} ${usd(cost.headroom.usd)}; over the paired exchanges ${d} ${usd(paired.direct.usd)}, ${h} ${usd(paired.headroom.usd)}, ${paired.usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(paired.usd_delta))}${change}`,
+    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${usd(cost.direct.usd)}, ${h} ${usd(cost.headroom.usd)}; over the pairs with usage on both sides ${d} ${usd(paired.direct.usd)}, ${h} ${usd(paired.headroom.usd)}, ${paired.usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(paired.usd_delta))}${change}`,
   ];
   const unpriced = [...new Set([...cost.direct.unpriced_models, ...cost.headroom.unpriced_models])];
   if (unpriced.length) {
@@ -326,6 +329,7 @@ export function renderLaneSummary(file: string, exchanges: readonly Exchange[], 
     `- Request bytes: ${lane.request_bytes}`,
     `- Tokens: ${t.prompt_tokens} prompt (cache read ${t.cache_read_input_tokens}, hit ${percent(t.cache_hit_ratio)}), ${t.output_tokens} output`,
     `- Errors: ${lane.errors.length}`,
+    `- Prompt-cache prefix: ${prefixText(lane)}`,
     `- Median first byte / total: ${milliseconds(lane.first_byte_ms_median)} / ${milliseconds(lane.end_ms_median)} ms`,
     ...warnings.map((warning) => `- Warning: ${code(warning)}`),
     "",

@@ -14,10 +14,6 @@ function number(value: number): string {
   return value.toLocaleString("en-US");
 }
 
-function signedNumber(value: number): string {
-  return value > 0 ? `+${number(value)}` : value < 0 ? `−${number(-value)}` : "±0";
-}
-
 function percentChange(before: number, after: number): string {
   if (before === 0) return "";
   const change = ((after - before) / before) * 100;
@@ -45,7 +41,9 @@ function tokensSentence(head: ReportHead): string {
   const left = tokens.pairs_without_usage ? ` (${plural(tokens.pairs_without_usage, "pair")} without usage left out)` : "";
   const before = tokens.direct.prompt_tokens;
   const after = tokens.headroom.prompt_tokens;
-  let sentence = `Over ${plural(tokens.pairs_counted, "pair")} with usage on both sides${left}, prompt tokens went ${number(before)} → ${number(after)} (${signedNumber(after - before)}${percentChange(before, after)}) from ${d} to ${h}`;
+  const delta = after - before;
+  const amount = delta === 0 ? "the same prompt tokens as" : `${number(Math.abs(delta))} ${delta < 0 ? "fewer" : "more"} prompt tokens than`;
+  let sentence = `Over ${plural(tokens.pairs_counted, "pair")} with usage on both sides${left}, ${h} sent ${amount} ${d} (${number(before)} → ${number(after)}${percentChange(before, after)})`;
   if (cost) {
     const { direct: cd, headroom: ch, usd_delta } = cost.paired;
     sentence += `, estimated cost ${usd(cd.usd)} → ${usd(ch.usd)} (${usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(usd_delta))}${percentChange(cd.usd, ch.usd)})`;

@@ -53,12 +53,13 @@ export function laneRecords(bodies: Json[], extra: Array<Json | undefined> = [],
 }
 
 /** Run the pipeline on two lanes of records; the temporary folder is removed afterwards. */
-export async function diffOf(direct: Json[], headroom: Json[], options: { pairBy?: PairBy; prices?: PriceTable } = {}) {
+export async function diffOf(direct: Json[], headroom: Json[], options: { pairBy?: PairBy; prices?: PriceTable; baseline?: Json[] } = {}) {
   const dir = tempDir();
   try {
     return await networkDiffToStrings({
       direct: writeJsonl(dir, "direct.jsonl", direct),
       headroom: writeJsonl(dir, "headroom.jsonl", headroom),
+      baseline: options.baseline ? writeJsonl(dir, "baseline.jsonl", options.baseline) : undefined,
       pairBy: options.pairBy ?? "conversation",
       prices: options.prices,
       generatedAt: new Date("2026-01-02T03:04:05Z"),

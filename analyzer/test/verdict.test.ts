@@ -19,8 +19,8 @@ describe("the verdict on top of the Markdown", () => {
     const { markdown } = await diffOf(direct, headroom, { prices: loadPrices(join(ANALYZER, "prices.example.json")) });
     const [title, blank, verdict, after] = markdown.split("\n");
     expect([title, blank, after]).toEqual(["# Differential Network Capture Report", "", ""]);
-    expect(verdict).toMatch(/^\*\*Verdict\.\*\* Over 3 pairs with usage on both sides, prompt tokens went 17,300 → 11,700 \(−5,600, −32\.4%\) from direct to headroom, estimated cost \$[0-9.]+ → \$[0-9.]+ \(saving \$[0-9.]+, −[0-9.]+%\); cache hit ratio 80\.9% → 76\.9% \(−4\.0 points\)\./);
-    expect(verdict).toContain("Prompt-cache prefix breaks: direct 0 of 2 turns; headroom 1 of 2 turns, first at #4 `$.tools[0].name`.");
+    expect(verdict).toMatch(/^\*\*Verdict\.\*\* Over 3 pairs with usage on both sides, headroom sent 5,600 fewer prompt tokens than direct \(17,300 → 11,700, −32\.4%\), estimated cost \$[0-9.]+ → \$[0-9.]+ \(saving \$[0-9.]+, −[0-9.]+%\); cache hit ratio 80\.9% → 76\.9% \(−4\.0 points\)\./);
+    expect(verdict).toContain("Prompt-cache prefix breaks: direct 0 of 2 turns; headroom 1 of 2 turns, first at #4 `$.tools[0]`.");
     expect(verdict).toContain("Tools changed in 1 and headers in 0 of 3 pairs.");
     expect(verdict).toContain("No baseline capture given (`--baseline`), so no difference is set apart as noise.");
     expect(verdict).toMatch(/ No warnings\.$/);
@@ -39,5 +39,15 @@ describe("the verdict on top of the Markdown", () => {
     const headroom = laneRecords([turnBody(1), turnBody(2), turnBody(3)], [], PROXY).filter((record) => record.sequence !== 2);
     const { markdown } = await diffOf(direct, headroom);
     expect(markdown.split("\n")[2]).toMatch(/ Warning: `headroom lane: 1 sequence number\(s\) missing \(2\): records lost, .*`\.$/);
+  });
+
+  it("says how many differences a baseline classed as noise", async () => {
+    const run = (user: string) => (turn: number) => ({ ...turnBody(turn), metadata: { user_id: user } });
+    const direct = laneRecords([run("session_a")(1), run("session_a")(2)]);
+    const headroom = laneRecords([run("session_b")(1), run("session_b")(2)], [], PROXY);
+    const baseline = laneRecords([run("session_c")(1), run("session_c")(2)]);
+    const { markdown, report } = await diffOf(direct, headroom, { baseline });
+    expect(report.summary.noise).toMatchObject({ json: 2, headers: 0, pairs_with_baseline: 2 });
+    expect(markdown.split("\n")[2]).toMatch(/ 2 differences \(2 JSON paths, 0 headers\) classed as noise: they also differ between direct and the baseline `.*baseline\.jsonl` \(2 pairs with a baseline counterpart\)\./);
   });
 });
