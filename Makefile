@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build clean test test-suites test-analyzer test-addon test-scripts test-e2e test-compose ci bench bench-lane demo lanes headroom-venv demo-headroom \
+.PHONY: help setup node venv build chromium clean test test-suites test-analyzer test-addon test-scripts test-e2e test-compose ci bench bench-lane demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -20,7 +20,7 @@ node_modules/.package-lock.json: package.json package-lock.json analyzer/package
 
 node: node_modules/.package-lock.json
 
-analyzer/dist/cli.js: node_modules/.package-lock.json $(wildcard analyzer/src/*.ts) analyzer/tsconfig.json
+analyzer/dist/cli.js: node_modules/.package-lock.json $(wildcard analyzer/src/*.ts) analyzer/tsconfig.json $(wildcard analyzer/html/*.* analyzer/html/src/*.ts)
 	npm run build -w analyzer
 
 build: analyzer/dist/cli.js ## Build the analyzer (npx headroom-analyze works after this)
@@ -40,7 +40,11 @@ clean: ## Remove what setup and the demos installed or built (node_modules, dist
 	  .pytest_cache .mypy_cache .ruff_cache addons/.pytest_cache addons/.mypy_cache addons/.ruff_cache
 	rm -rf addons/__pycache__ addons/tests/__pycache__
 
-test-analyzer: build ## Analyzer tests (vitest)
+# The HTML report's browser tests drive Debian's chromium (playwright-core cannot download a browser offline).
+chromium:
+	@test -x /usr/bin/chromium || { echo "installing chromium (HTML report browser tests)"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+test-analyzer: build chromium ## Analyzer tests (vitest; the HTML report in headless chromium)
 	npm test -w analyzer
 
 test-addon: venv ## Addon lint, types and tests (ruff, mypy --strict, pytest)

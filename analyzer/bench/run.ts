@@ -7,6 +7,8 @@
  * nothing else) as child processes under GNU time, alternately, best of 5 for time, and prints
  * time, ratio to the floor, peak RSS and growth.
  * Targets: ratio <= 1.3, peak RSS <= 200 MB, doubling the input <= 2.2x the time.
+ * Then once more at full size with `--html-output`: the HTML report's size (target <= 25 MB, the
+ * budget the README states), its time and peak RSS.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
@@ -113,6 +115,10 @@ async function main(): Promise<void> {
     ),
   ];
   const [halfRow, fullRow] = rows as [(typeof rows)[0], (typeof rows)[0]];
+  process.stderr.write("bench: full size with --html-output …\n");
+  const htmlFile = join(dataDir, "report-full.html");
+  const html = measure([cli, "network-diff", "--direct", full[0], "--headroom", full[1], "--output", join(dataDir, "report-html.md"), "--html-output", htmlFile, "--quiet"]);
+  const htmlMb = statSync(htmlFile).size / 1024 / 1024;
   const ratio = fullRow.diff.seconds / fullRow.floor.seconds;
   const growth = fullRow.diff.seconds / halfRow.diff.seconds;
   const rss = Math.max(halfRow.diff.rssMb, fullRow.diff.rssMb);
@@ -123,6 +129,7 @@ async function main(): Promise<void> {
     `Time ratio network-diff / floor (full): ${ratio.toFixed(2)} (target <= 1.3: ${verdict(ratio <= 1.3)})`,
     `Peak RSS network-diff: ${rss.toFixed(0)} MB (target <= 200 MB: ${verdict(rss <= 200)})`,
     `Growth half -> full: ${growth.toFixed(2)}x time (target <= 2.2x: ${verdict(growth <= 2.2)})`,
+    `HTML report (full, --html-bodies changed): ${htmlMb.toFixed(1)} MB (target <= 25 MB: ${verdict(htmlMb <= 25)}), ${html.seconds.toFixed(2)} s (${(html.seconds / fullRow.floor.seconds).toFixed(2)}x the floor), peak RSS ${html.rssMb.toFixed(0)} MB`,
   ];
   process.stdout.write(`${table.join("\n")}\n\n${summary.join("\n")}\n`);
 }

@@ -11,6 +11,8 @@ import { dirname, resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
+import { HTML_BODIES_CHOICES, type HtmlBodies } from "./html-data.js";
+import { HtmlCollector, writeHtmlReport } from "./html-report.js";
 import { makeFolders } from "./output-file.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
@@ -21,7 +23,7 @@ import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
 import { sanitizeCaptures, type SanitizeJob } from "./sanitize.js";
-import { summarizeLane } from "./summarize.js";
+import { summarizeLane, type ReportHead } from "./summarize.js";
 
 const NAME = "headroom-analyze";
 
@@ -35,9 +37,9 @@ Exit codes:
   2   bad input: a missing or unreadable file; a line that is not JSON, a record
       without method or url, a body nested deeper than 1000 levels or one that decodes
       to more than 64 MiB (all named as file:line)
-  64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by,
-      a report path that is an input or the other report, sanitize files not in
-      IN OUT pairs or an output that is an input)`;
+  64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by or
+      --html-bodies, a report path that is an input or another report, sanitize files
+      not in IN OUT pairs or an output that is an input)`;
 
 function warn(message: string): void {
   process.stderr.write(`${NAME}: warning: ${message}\n`);
@@ -114,6 +116,8 @@ interface DiffArgs {
   headroom: string;
   output?: string;
   "json-output"?: string;
+  "html-output"?: string;
+  "html-bodies": HtmlBodies;
   "pair-by": PairBy;
   "direct-label": string;
   "headroom-label": string;
@@ -128,14 +132,19 @@ function oneLine(label: string, fallback: string): string {
   return label.replace(/\s+/g, " ").trim() || fallback;
 }
 
-/** A report must not overwrite an input, nor the other report. */
+/** A report must not overwrite an input, nor another report. */
 function checkOutputs(args: DiffArgs): void {
-  const outputs = [args.output, args["json-output"]].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
+  const named = (["output", "json-output", "html-output"] as const)
+    .filter((option) => Boolean(args[option]))
+    .map((option) => ({ option, path: resolve(args[option] as string) }));
   const inputs = [args.direct, args.headroom, args.baseline].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
-  for (const output of outputs) {
-    if (inputs.includes(output)) throw new UsageError(`${output} is an input capture; write the report elsewhere`);
+  for (const { path } of named) {
+    if (inputs.includes(path)) throw new UsageError(`${path} is an input capture; write the report elsewhere`);
   }
-  if (outputs.length === 2 && outputs[0] === outputs[1]) throw new UsageError("--output and --json-output name the same file");
+  for (const [i, a] of named.entries()) {
+    const b = named.slice(i + 1).find((other) => other.path === a.path);
+    if (b) throw new UsageError(`--${a.option} and --${b.option} name the same file`);
+  }
 }
 
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
@@ -146,8 +155,9 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
   const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
+  const html = args["html-output"] ? new HtmlCollector() : null;
   let loaded = false;
-  await networkDiff(
+  const head = await networkDiff(
     {
       direct: args.direct,
       headroom: args.headroom,
@@ -171,10 +181,21 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
         return markdownFile ? markdownFile.write(chunk) : writeStdout(chunk);
       },
       json: jsonFile?.write,
+      pair: html?.pair,
     },
   ).finally(() => progress.done());
   await markdownFile?.close(args.quiet);
   await jsonFile?.close(args.quiet);
+  if (html && args["html-output"]) await writeHtml(args["html-output"], head, html, args);
+}
+
+/** The HTML report, after the others: it reads the captures a second time for the bodies it shows. */
+async function writeHtml(file: string, head: ReportHead, html: HtmlCollector, args: DiffArgs): Promise<void> {
+  const data = await writeHtmlReport(file, { head, pairs: html.pairs, bodies: args["html-bodies"] });
+  if (data.bodies.left_out > 0 && args["html-bodies"] !== "none") {
+    warn(`HTML report: the values of ${data.bodies.left_out} request elements were left out to stay within ${data.bodies.budget_bytes >> 20} MB`);
+  }
+  if (!args.quiet) process.stderr.write(`Wrote HTML report: ${file}\n`);
 }
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
@@ -240,6 +261,15 @@ export async function main(argv: string[]): Promise<void> {
           .option("headroom", { type: "string", demandOption: true, describe: "Capture of the headroom lane (JSONL)" })
           .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
           .option("json-output", { type: "string", describe: "Also write the JSON report here (parent folders are created)" })
+          .option("html-output", {
+            type: "string",
+            describe: "Also write a self-contained HTML report here (charts, pair list, side-by-side requests; private like the captures: 0600)",
+          })
+          .option("html-bodies", {
+            choices: HTML_BODIES_CHOICES,
+            default: "changed" as HtmlBodies,
+            describe: "Request content in the HTML report: none (structure, sizes and hashes only), changed (values of elements that differ), all",
+          })
           .option("pair-by", {
             choices: PAIR_BY_CHOICES,
             default: "conversation" as PairBy,
@@ -271,6 +301,7 @@ export async function main(argv: string[]): Promise<void> {
             "$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl --baseline captures/direct-baseline.jsonl",
             "Differences a second direct run shows too are classed as noise",
           )
+          .example("$0 --direct d.jsonl --headroom h.jsonl --output diff.md --html-output diff.html", "Also a self-contained HTML report to open in a browser")
           .example(
             "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",
             "Both reports into reports/, pairing by method + host + path",

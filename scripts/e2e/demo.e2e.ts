@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT } from "../src/lanes/repo.js";
 import { processesMentioning } from "./processes.js";
 import { tempDir } from "../test/temp.js";
+import { launchBrowser, openReport, reportFigure, screenshot, shownFigures } from "../../analyzer/test/html-page.js";
 
 /** The runner as `make demo` starts it: one node process, so signals reach it directly. */
 const RUNNER = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts")] as const;
@@ -109,6 +110,47 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
     const markdown = readFileSync(path.join(captures, "report.md"), "utf8");
     expect(markdown).toContain("Differential Network Capture Report");
     expect(run.stdout).toContain(path.join(captures, "report.md"));
+  });
+
+  test("report.html and proxy-report.html (private, paths printed) open in headless chromium: the JSON report's figures, the stand-in's shortened tool result in the aligned view", async () => {
+    const shots = path.join(REPO_ROOT, "scripts", "test-output", "html");
+    const browser = await launchBrowser();
+    try {
+      for (const name of ["report", "proxy-report"]) {
+        const html = path.join(captures, `${name}.html`);
+        expect(run.stdout).toContain(html);
+        expect(statSync(html).mode & 0o777).toBe(0o600);
+        const report = JSON.parse(readFileSync(path.join(captures, `${name}.json`), "utf8")) as { paired: Array<{ route: string }> };
+        const opened = await openReport(browser, html);
+        const figures = await shownFigures(opened.page);
+        expect(figures.length).toBeGreaterThanOrEqual(20);
+        for (const { field, value } of figures) expect(value, `${name}: ${field}`).toBe(reportFigure(report, field));
+        if (name === "report") await screenshot(opened.page, path.join(shots, "demo-overview.png"), true);
+        // The last /v1/messages pair, opened from the list after a search.
+        const last = report.paired.map((pair, index) => ({ pair, index })).filter(({ pair }) => pair.route.includes("/v1/messages")).at(-1);
+        expect(last).toBeDefined();
+        await opened.page.click("#tab-pairs");
+        await opened.page.fill("#filter-search", "/v1/messages");
+        await opened.page.click(`.prow[data-pair="${last?.index}"]`);
+        await opened.page.waitForSelector(`[data-pair-view="${last?.index}"] [data-array="messages"]`);
+        if (name === "proxy-report") {
+          // The stand-in shortened the tool result: one changed message, shown as a text diff.
+          const changed = opened.page.locator('[data-array="messages"] .erow.changed');
+          expect(await changed.count()).toBe(1);
+          expect(await changed.locator("del").count()).toBeGreaterThan(0);
+          await changed.evaluate((row) => {
+            const view = row.closest(".view") as HTMLElement;
+            view.scrollTop += row.getBoundingClientRect().top - view.getBoundingClientRect().top - 40;
+          });
+          await screenshot(opened.page, path.join(shots, "demo-pair.png"));
+        }
+        expect(opened.requests).toEqual([expect.stringMatching(/^file:\/\/.*report\.html$/)]);
+        expect(opened.errors).toEqual([]);
+        await opened.page.close();
+      }
+    } finally {
+      await browser.close();
+    }
   });
 
   test("the proxy report shows what the stand-in changed between its input and its output", () => {

@@ -279,6 +279,7 @@ async function main(): Promise<number> {
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
   if (result.report) {
     process.stdout.write(`\n${savingParagraph(result.report)}\n`);
+    process.stdout.write(`HTML reports (open in a browser): ${result.report.html}, ${result.report.proxyHtml}\n`);
     for (const extra of result.report.armReports) process.stdout.write(`${extra.title}: ${extra.markdown}\n`);
     process.stdout.write(`\n${reportsForTerminal(result.report)}`);
   }

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync } from "node:
 import path from "node:path";
 
 /** Files a run writes into the captures folder. */
-const RUN_FILES = /^(direct|headroom-client|headroom-upstream|mock-requests)\.jsonl$|^(proxy-)?report\.(md|json)$/;
+const RUN_FILES = /^(direct|headroom-client|headroom-upstream|mock-requests)\.jsonl$|^(proxy-)?report\.(md|json|html)$/;
 
 /**
  * Make the captures folder ready for a run: created if missing, private (0700) even if it existed — captures hold

@@ -29,7 +29,7 @@ async function main(): Promise<number> {
     .option("run-dir", { type: "string", describe: "folder for logs, CAs and the throwaway HOME (default: a temp folder, removed after a successful run)" })
     .option("keep-run-dir", { type: "boolean", default: false, describe: "keep the temp run folder (logs) after success" })
     .option("append", { type: "boolean", default: false, describe: "append to existing captures instead of moving them to captures/previous/<time>/" })
-    .option("report", { type: "boolean", default: true, describe: "build report.md / report.json with headroom-analyze (--no-report to skip)" })
+    .option("report", { type: "boolean", default: true, describe: "build report.md / report.json / report.html with headroom-analyze (--no-report to skip)" })
     .option("scenario", {
       type: "string",
       describe: `the mock's scripted session, which also gives Claude Code its prompt and allowed tools: ${scenarioNames().join(", ")} (default ${DEFAULT_SCENARIO} with --api mock)`,
@@ -114,6 +114,7 @@ function printOutcome(result: RunResult): void {
   out.write(`\nCaptures:\n${result.captureFiles.map((file) => `  ${file}\n`).join("")}`);
   if (result.report) {
     out.write(`\n${savingParagraph(result.report)}\n`);
+    out.write(`HTML reports (open in a browser): ${result.report.html}, ${result.report.proxyHtml}\n`);
     for (const extra of result.report.armReports) out.write(`${extra.title}: ${extra.markdown}\n`);
     out.write(`\n${reportsForTerminal(result.report)}`);
   }

@@ -1,8 +1,8 @@
 /**
  * The reports a run ends with, from the lane captures in one folder:
- *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy);
- *                                        with direct-baseline.jsonl present, set against that noise baseline
- *   proxy-report.md / proxy-report.json  headroom-client lane vs headroom-upstream lane (what the proxy changed)
+ *   report.md / report.json / report.html  direct lane vs headroom-client lane (how the client behaves through the
+ *                                          proxy); with direct-baseline.jsonl present, set against that noise baseline
+ *   proxy-report.md / .json / .html        headroom-client lane vs headroom-upstream lane (what the proxy changed)
  * and, for every further arm X of the proxy lane (lanes.yml x-arms, e.g. headroom-passthrough):
  *   direct-vs-X.md / .json               direct lane vs X-upstream (what routing through the proxy alone changes)
  *   X-vs-headroom.md / .json             X-upstream vs headroom-upstream (what the optimizing arm changes on top)
@@ -26,8 +26,10 @@ export interface ArmReport {
 export interface Reports {
   markdown: string;
   json: string;
+  html: string;
   proxyMarkdown: string;
   proxyJson: string;
+  proxyHtml: string;
   /** The further arms' reports (none when only the default arm ran). */
   armReports: ArmReport[];
 }
@@ -41,18 +43,20 @@ export async function buildReports(capturesDir: string, arms: string[] = ["headr
   const reports: Reports = {
     markdown: file("report.md"),
     json: file("report.json"),
+    html: file("report.html"),
     proxyMarkdown: file("proxy-report.md"),
     proxyJson: file("proxy-report.json"),
+    proxyHtml: file("proxy-report.html"),
     armReports: [],
   };
   const baseline = existsSync(file(BASELINE_CAPTURE)) && (await analyzerHasOption("--baseline")) ? ["--baseline", file(BASELINE_CAPTURE)] : [];
-  await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], baseline);
+  await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], [...baseline, "--html-output", reports.html]);
   // The proxy's own account of the run (its saved /stats) goes beside what its two lanes measured.
   const stats = (arm: string) => (existsSync(proxyStatsFile(capturesDir, arm)) ? ["--proxy-stats", proxyStatsFile(capturesDir, arm)] : []);
   await analyze(file(`${primary}-client.jsonl`), file(`${primary}-upstream.jsonl`), reports.proxyMarkdown, reports.proxyJson, [
     `proxy input (${primary}-client)`,
     `proxy output (${primary}-upstream)`,
-  ], stats(primary));
+  ], [...stats(primary), "--html-output", reports.proxyHtml]);
   for (const arm of others) {
     const pairs: Array<[string, string, string, [string, string], string[]]> = [
       [`direct vs ${arm}`, "direct.jsonl", `${arm}-upstream.jsonl`, ["direct", `${arm} (upstream)`], []],
