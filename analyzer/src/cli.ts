@@ -6,11 +6,13 @@
  * failure, never a stack trace.
  */
 import { readFileSync } from "node:fs";
-import { mkdir, open, stat, type FileHandle } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { aggregateCommand } from "./aggregate-command.js";
+import { gateOptions, publishGates } from "./ci-outputs.js";
 import { EXIT, InputError, UsageError } from "./errors.js";
+import { evaluateGates, parseGates, renderGatesMarkdown, type Gate, type GateResult } from "./gates.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
@@ -18,6 +20,9 @@ import type { PairBy } from "./pair.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
+import { ReportFile, ReportWriteError } from "./report-file.js";
+import { renderRunFigures } from "./render-run-figures.js";
+import { runGateHelp, runGateValues, type ReportHeadJson } from "./run-metrics.js";
 import { summarizeLane } from "./summarize.js";
 
 const NAME = "headroom-analyze";
@@ -29,66 +34,18 @@ Exit codes:
   0   success (a record cut short — an interrupted capture — is skipped with a warning)
   1   a report could not be written, or an unexpected failure
   2   bad input: a missing or unreadable file; a line that is not JSON, or a record
-      without method or url (both named as file:line)
+      without method or url (both named as file:line); a file aggregate cannot read as a report
+  3   a --fail-on gate failed (its condition holds, or its value could not be counted);
+      the reports are written in full
   64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by,
-      a report path that is an input or the other report)`;
+      a report path that is an input or the other report, an unknown metric or a malformed
+      --fail-on expression)`;
+
+/** network-diff's --fail-on metrics, for --help. */
+const GATES_HELP = `Gates (--fail-on 'METRIC OP NUMBER', OP one of < <= > >= == !=; a true condition fails, exit 3):\n${runGateHelp().map((line) => `  ${line}`).join("\n")}`;
 
 function warn(message: string): void {
   process.stderr.write(`${NAME}: warning: ${message}\n`);
-}
-
-class ReportWriteError extends Error {}
-
-/**
- * A report file being written: pieces are buffered and written in 64 KB blocks (short-lived
- * pieces are cheap for the GC). The file is opened (and its folder created) on the first piece,
- * i.e. only after all input was read, so bad input leaves no half-written report behind.
- */
-class ReportFile {
-  private handle: FileHandle | null = null;
-  private pending: string[] = [];
-  private pendingLength = 0;
-
-  constructor(
-    private readonly path: string,
-    private readonly label: string,
-  ) {}
-
-  private fail(error: unknown): never {
-    const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new ReportWriteError(`cannot write ${this.label} report ${this.path} (${code})`);
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      if (!this.handle) {
-        const target = resolve(this.path);
-        await makeFolders(dirname(target));
-        this.handle = await open(target, "w");
-      }
-      if (this.pendingLength > 0) await this.handle.write(this.pending.join(""));
-    } catch (error) {
-      this.fail(error);
-    }
-    this.pending = [];
-    this.pendingLength = 0;
-  }
-
-  readonly write = async (chunk: string): Promise<void> => {
-    this.pending.push(chunk);
-    this.pendingLength += chunk.length;
-    if (this.pendingLength >= 1 << 16) await this.flush();
-  };
-
-  async close(quiet: boolean): Promise<void> {
-    await this.flush();
-    try {
-      await this.handle?.close();
-    } catch (error) {
-      this.fail(error);
-    }
-    if (!quiet) process.stderr.write(`Wrote ${this.label} report: ${this.path}\n`);
-  }
 }
 
 function writeStdout(text: string): Promise<void> {
@@ -113,30 +70,10 @@ interface DiffArgs {
   "headroom-label": string;
   prices?: string;
   quiet: boolean;
-}
-
-/**
- * Create a folder and its missing parents, one level at a time. Not `mkdir(..., { recursive: true })`: on Node 20
- * that never returns for some impossible paths (e.g. under /proc), where a plain mkdir fails at once.
- */
-async function makeFolders(folder: string): Promise<void> {
-  const missing: string[] = [];
-  for (let current = folder; !(await isPresent(current)); current = dirname(current)) {
-    missing.unshift(current);
-    if (dirname(current) === current) break;
-  }
-  for (const level of missing) {
-    await mkdir(level).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== "EEXIST") throw error;
-    });
-  }
-}
-
-async function isPresent(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+  scenario?: string;
+  "fail-on"?: string[];
+  junit?: string;
+  "github-step-summary": boolean;
 }
 
 /** A label fit for headings and table cells: one line, trimmed; the default when nothing is left. */
@@ -156,19 +93,26 @@ function checkOutputs(args: DiffArgs): void {
 
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
   checkOutputs(args);
+  const gates = parseGates(args["fail-on"] ?? [], new Set(runGateValues({}).keys()));
+  let gateResults: GateResult[] = [];
   const prices = args.prices ? loadPrices(args.prices) : undefined;
   const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
   const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
   let loaded = false;
-  await networkDiff(
+  const head = await networkDiff(
     {
       direct: args.direct,
       headroom: args.headroom,
       pairBy: args["pair-by"],
       labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
       prices,
+      onHead: (head) => {
+        gateResults = evaluateGates(gates, runGateValues(head as unknown as ReportHeadJson));
+        const scenario = args.scenario === undefined ? {} : { scenario: oneLine(args.scenario, "") || undefined };
+        return gates.length ? { ...scenario, gates: gateResults } : scenario;
+      },
       onBytes: (bytes) => progress.advance(bytes),
       onWarning: (message) => {
         progress.clear();
@@ -186,8 +130,17 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       json: jsonFile?.write,
     },
   ).finally(() => progress.done());
+  const gatesMarkdown = renderGatesMarkdown(gateResults);
+  if (gatesMarkdown) await (markdownFile ? markdownFile.write(gatesMarkdown) : writeStdout(gatesMarkdown));
   await markdownFile?.close(args.quiet);
   await jsonFile?.close(args.quiet);
+  process.exitCode = await publishGates(gateResults, {
+    junit: args.junit,
+    stepSummary: args["github-step-summary"],
+    summary: renderRunFigures(head, gateResults),
+    suite: "headroom-analyze network-diff",
+    warn,
+  });
 }
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
@@ -203,14 +156,14 @@ async function runSummary(args: { file: string; quiet: boolean }): Promise<void>
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
+  const cli = yargs(argv)
     .scriptName(NAME)
-    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
+    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n$0 aggregate REPORT.json|DIR... [options]\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
     .command(
       ["network-diff", "$0"],
       "Compare a direct capture with a headroom capture; Markdown report to stdout or --output (default command)",
       (y) =>
-        y
+        gateOptions(y)
           .option("direct", { type: "string", demandOption: true, describe: "Capture of the direct lane (JSONL)" })
           .option("headroom", { type: "string", demandOption: true, describe: "Capture of the headroom lane (JSONL)" })
           .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
@@ -228,6 +181,8 @@ export async function main(argv: string[]): Promise<void> {
             describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
           })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
+          .option("scenario", { type: "string", requiresArg: true, describe: "The scenario or task both lanes ran; written into the JSON report so aggregate can group by it" })
+          .epilog(GATES_HELP)
           .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")
           .example(
             "$0 --direct captures/headroom-client.jsonl --headroom captures/headroom-upstream.jsonl --direct-label client --headroom-label upstream",
@@ -248,7 +203,8 @@ export async function main(argv: string[]): Promise<void> {
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar" })
           .example("$0 summary captures/direct.jsonl", "Quick look at one capture"),
       async (args) => runSummary({ file: String(args.file), quiet: Boolean(args.quiet) }),
-    )
+    );
+  await aggregateCommand(cli, { warn, stdout: writeStdout })
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 110))

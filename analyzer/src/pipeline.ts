@@ -80,6 +80,8 @@ export interface NetworkDiffOptions extends ReadOptions {
   generatedAt?: Date;
   labels?: Labels;
   prices?: PriceTable;
+  /** Called once the report head is known, before anything is rendered; returns members to add (scenario, gates). */
+  onHead?: (head: ReportHead) => Partial<ReportHead>;
 }
 
 /** Where rendered pieces go; a sink may return a promise to apply backpressure. */
@@ -100,7 +102,7 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
   const context = createContext();
   const [direct, headroom] = await readLanes(options.direct, options.headroom, context, options);
   const pairing = pairExchanges(direct.exchanges, headroom.exchanges, options.pairBy);
-  const head = buildReportHead({
+  const built = buildReportHead({
     direct,
     headroom,
     pairing,
@@ -109,6 +111,7 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     labels: options.labels,
     prices: options.prices,
   });
+  const head: ReportHead = { ...built, ...options.onHead?.(built) };
   const markdown = new MarkdownRenderer(head);
   const json = new JsonRenderer(head);
   const emit = async (sink: Sink | undefined, chunk: string) => {

@@ -5,6 +5,7 @@
  */
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
+import type { GateResult } from "./gates.js";
 import type { PairBy, Pairing } from "./pair.js";
 import { costOf, type Cost, type PriceTable } from "./prices.js";
 
@@ -79,6 +80,8 @@ export interface Report {
     only_headroom: number;
     /** Token totals over paired exchanges only, so the two sides cover the same requests. */
     paired_tokens: { direct: TokenTotals; headroom: TokenTotals; prompt_tokens_delta: number };
+    /** Headroom's tools count minus direct's on the pair where they differ most (removals win ties); null without pairs. */
+    tools_count_delta: number | null;
     /** Present with --prices: USD per lane and over the paired exchanges (same requests on both sides). */
     cost?: {
       prices_file: string;
@@ -88,6 +91,10 @@ export interface Report {
     };
   };
   warnings: string[];
+  /** The scenario or task the runs performed (`--scenario`), so `aggregate` can group by it. */
+  scenario?: string;
+  /** `--fail-on` gates and how they came out. */
+  gates?: GateResult[];
 }
 
 export function exchangeRef(exchange: Exchange): ExchangeRef {
@@ -150,6 +157,16 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[]): Lan
   };
 }
 
+/** The largest change of the tools count over the pairs, signed; a removal wins a tie (dropped tools matter more). */
+export function toolsCountDelta(pairing: Pairing): number | null {
+  let largest: number | null = null;
+  for (const pair of pairing.pairs) {
+    const delta = pair.headroom.anthropic.tools_count - pair.direct.anthropic.tools_count;
+    if (largest === null || Math.abs(delta) > Math.abs(largest) || (Math.abs(delta) === Math.abs(largest) && delta < largest)) largest = delta;
+  }
+  return largest;
+}
+
 function laneCosts(prices: PriceTable, direct: Lane, headroom: Lane, pairing: Pairing) {
   const pairedDirect = costOf(pairing.pairs.map((pair) => pair.direct), prices);
   const pairedHeadroom = costOf(pairing.pairs.map((pair) => pair.headroom), prices);
@@ -200,6 +217,7 @@ export function buildReportHead(options: {
         headroom: headroomTokens,
         prompt_tokens_delta: headroomTokens.prompt_tokens - directTokens.prompt_tokens,
       },
+      tools_count_delta: toolsCountDelta(pairing),
       ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),
     },
     warnings: [...direct.warnings, ...headroom.warnings],
