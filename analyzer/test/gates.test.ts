@@ -1,0 +1,120 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { XMLValidator } from "fast-xml-parser";
+import { describe, expect, it } from "vitest";
+import { renderJunit } from "../src/ci-outputs.js";
+import { evaluateGates, parseGates } from "../src/gates.js";
+import { runGateValues } from "../src/run-metrics.js";
+import { ANALYZER, CLI, expectOneLineError, REPO, runCli, tempDir } from "./helpers.js";
+
+const FIXTURES = join(ANALYZER, "test", "fixtures");
+const DIFF = ["network-diff", "--direct", join(FIXTURES, "v1-direct.jsonl"), "--headroom", join(FIXTURES, "v1-headroom.jsonl")];
+
+describe("gate expressions", () => {
+  const known = new Set(runGateValues({}).keys());
+
+  it("network-diff offers the metrics the issue names", () => {
+    for (const name of ["prompt_tokens_delta_pct", "cost_delta_pct", "cache_hit_delta_pct", "output_tokens_delta_pct", "errors", "prefix_breaks", "tools_count_delta"]) {
+      expect(known.has(name)).toBe(true);
+    }
+  });
+
+  it("every operator; a true condition fails; a value not counted fails", () => {
+    const values = new Map<string, number | null>([["errors", 2], ["cost_delta_pct", null]]);
+    const results = evaluateGates(
+      parseGates(["errors < 2", "errors <= 2", "errors > 2", "errors >= 2", "errors == 2", "errors != 2", "  errors>1.5e0 ", "cost_delta_pct > 0"], known),
+      values,
+    );
+    expect(results.map((result) => result.failed)).toEqual([false, true, false, true, true, false, true, true]);
+    expect(results[6]).toEqual({ expr: "errors>1.5e0", value: 2, failed: true });
+    expect(results[7]).toEqual({ expr: "cost_delta_pct > 0", value: null, failed: true });
+  });
+
+  it("malformed and unknown expressions are usage errors naming them", () => {
+    expect(() => parseGates(["errors =< 1"], known)).toThrow("--fail-on 'errors =< 1': expected 'METRIC OP NUMBER'");
+    expect(() => parseGates(["errors > "], known)).toThrow("--fail-on 'errors > '");
+    expect(() => parseGates(["> 1"], known)).toThrow("expected 'METRIC OP NUMBER'");
+    expect(() => parseGates(["tokens > 1"], known)).toThrow("unknown metric tokens");
+  });
+
+  it("JUnit: one testcase per gate, failures as <failure>, escaped; valid XML", () => {
+    const xml = renderJunit("suite <&>", [
+      { expr: "a < 1", value: 0, failed: true },
+      { expr: "b \"x\" & 'y'\u0001", value: null, failed: true },
+      { expr: "c > 1", value: 0, failed: false },
+    ]);
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml.match(/<testcase /g)).toHaveLength(3);
+    expect(xml.match(/<failure /g)).toHaveLength(2);
+  });
+});
+
+describe("headroom-analyze network-diff --fail-on", () => {
+  it("gates that hold -> exit 0; listed in the Markdown and the JSON", () => {
+    const dir = tempDir();
+    const json = join(dir, "report.json");
+    const result = runCli([...DIFF, "--json-output", json, "--quiet", "--fail-on", "prompt_tokens_delta_pct > 0", "--fail-on", "tools_count_delta < 0"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/## Gates\n\nAll 2 gates passed\./);
+    expect(result.stdout).toContain("| `prompt_tokens_delta_pct > 0` | -11.474 | passed |");
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.gates).toEqual([
+      { expr: "prompt_tokens_delta_pct > 0", value: expect.closeTo(((4012 - 4532) / 4532) * 100, 9), failed: false },
+      { expr: "tools_count_delta < 0", value: 2, failed: false },
+    ]);
+    expect(report.summary.tools_count_delta).toBe(2);
+  });
+
+  it("a failed gate -> exit 3 after both reports are written; JUnit and step summary", () => {
+    const dir = tempDir();
+    const [md, json, junit, summary] = ["r.md", "r.json", "ci/junit.xml", "summary.md"].map((name) => join(dir, name)) as [string, string, string, string];
+    const run = spawnSync(
+      process.execPath,
+      [CLI, ...DIFF, "-o", md, "--json-output", json, "--quiet", "--scenario", "read-file", "--fail-on", "errors > 0", "--fail-on", "cache_hit_delta_pct < -5", "--junit", junit, "--github-step-summary"],
+      { cwd: REPO, encoding: "utf8", env: { ...process.env, GITHUB_STEP_SUMMARY: summary } },
+    );
+    expect(run.status).toBe(3);
+    expect(run.stderr).toBe("");
+    expect(readFileSync(md, "utf8")).toContain("| `errors > 0` | 1 | **FAILED** |");
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.scenario).toBe("read-file");
+    expect(report.gates.map((gate: { failed: boolean }) => gate.failed)).toEqual([true, false]);
+    const xml = readFileSync(junit, "utf8");
+    expect(XMLValidator.validate(xml)).toBe(true);
+    expect(xml).toContain('<testsuites name="headroom-analyze network-diff" tests="2" failures="1"');
+    const appended = readFileSync(summary, "utf8");
+    expect(appended).toMatch(/^### headroom vs direct — read-file: 3 paired requests/);
+    expect(appended).toContain("| prompt_tokens (tokens) | 4532 | 4012 | -11.5 % |");
+    expect(appended).toContain("| `errors > 0` | 1 | **FAILED** |");
+  });
+
+  it("malformed or unknown -> exit 64 naming it, no report written", () => {
+    const dir = tempDir();
+    const json = join(dir, "r.json");
+    for (const [gate, named] of [
+      ["errors => 1", "errors => 1"],
+      ["prompt_tokens > 1", "unknown metric prompt_tokens"],
+    ] as const) {
+      const result = runCli([...DIFF, "--json-output", json, "--fail-on", gate]);
+      expect(result.status).toBe(64);
+      expect(expectOneLineError(result)).toContain(named);
+    }
+    expect(existsSync(json)).toBe(false);
+  });
+
+  it("--github-step-summary outside GitHub Actions says nothing was written", () => {
+    const env = { ...process.env };
+    delete env.GITHUB_STEP_SUMMARY;
+    const run = spawnSync(process.execPath, [CLI, ...DIFF, "--quiet", "--github-step-summary"], { cwd: REPO, encoding: "utf8", env });
+    expect(run.status).toBe(0);
+    expect(run.stderr).toContain("GITHUB_STEP_SUMMARY is not set");
+  });
+
+  it("--help lists the gate metrics and exit code 3", () => {
+    const result = runCli(["--help"]);
+    expect(result.stdout).toContain("  prompt_tokens_delta_pct: ");
+    expect(result.stdout).toMatch(/^ {2}3 {3}a --fail-on gate failed/m);
+  });
+});
+
