@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench demo lanes headroom-venv demo-headroom \
+.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench bench-aggregate demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -118,3 +118,7 @@ ci: test test-compose ## What CI runs (.ci/run): every test, then the Compose e2
 bench: build ## Analyzer benchmark (~300 MB per lane); prints time ratio and peak RSS
 	@test -x /usr/bin/time || { echo "bench: installing GNU time (peak RSS)"; apt-get install -y -qq time >/dev/null; }
 	npm run bench -w analyzer
+
+bench-aggregate: build ## aggregate over 1,000 generated reports; prints wall time and peak RSS
+	@test -x /usr/bin/time || { echo "bench-aggregate: installing GNU time (peak RSS)"; apt-get install -y -qq time >/dev/null; }
+	npm run bench:aggregate -w analyzer

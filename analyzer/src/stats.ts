@@ -73,19 +73,24 @@ export interface TwoArmSample {
 export type MeansStatistic = (directMean: number, headroomMean: number) => number | null;
 
 /** Pooled mean of one arm's resample: draw each stratum's values with replacement, same counts. */
-function resampledMean(strata: ReadonlyArray<readonly number[]>, random: () => number): number {
+function resampledMean(strata: readonly Float64Array[], random: () => number): number {
   let sum = 0;
   let count = 0;
   for (const values of strata) {
     const n = values.length;
-    for (let i = 0; i < n; i += 1) sum += values[Math.floor(random() * n)]!;
+    for (let i = 0; i < n; i += 1) sum += values[(random() * n) | 0]!;
     count += n;
   }
   return sum / count;
 }
 
-function pooled(strata: ReadonlyArray<readonly number[]>): number[] {
-  return strata.flat();
+/** Non-empty strata as typed arrays (the resampling loop reads them millions of times). */
+function typed(strata: ReadonlyArray<readonly number[]>): Float64Array[] {
+  return strata.filter((values) => values.length > 0).map((values) => Float64Array.from(values));
+}
+
+function total(strata: readonly Float64Array[]): number {
+  return strata.reduce((sum, values) => sum + values.length, 0);
 }
 
 export interface Interval {
@@ -104,10 +109,10 @@ export function bootstrapIntervals(
   levels: readonly number[],
   options: { resamples: number; seed: number },
 ): Array<Interval | null> {
-  const direct = sample.strata.map((stratum) => stratum.direct).filter((values) => values.length > 0);
-  const headroom = sample.strata.map((stratum) => stratum.headroom).filter((values) => values.length > 0);
+  const direct = typed(sample.strata.map((stratum) => stratum.direct));
+  const headroom = typed(sample.strata.map((stratum) => stratum.headroom));
   const none = levels.map(() => null);
-  if (pooled(direct).length < 2 || pooled(headroom).length < 2) return none;
+  if (total(direct) < 2 || total(headroom) < 2) return none;
   const random = seededRandom(options.seed);
   const values: number[] = [];
   for (let i = 0; i < options.resamples; i += 1) {
@@ -121,8 +126,8 @@ export function bootstrapIntervals(
 
 /** Percentile bootstrap interval of the mean of one set of values (per-run figures without arms). */
 export function bootstrapMeanInterval(strata: ReadonlyArray<readonly number[]>, level: number, options: { resamples: number; seed: number }): Interval | null {
-  const filled = strata.filter((values) => values.length > 0);
-  if (pooled(filled).length < 2) return null;
+  const filled = typed(strata);
+  if (total(filled) < 2) return null;
   const random = seededRandom(options.seed);
   const values = new Float64Array(options.resamples);
   for (let i = 0; i < options.resamples; i += 1) values[i] = resampledMean(filled, random);
