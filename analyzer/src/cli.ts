@@ -16,7 +16,7 @@ import { evaluateGates, parseGates, renderGatesMarkdown, type Gate, type GateRes
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
-import type { PairBy } from "./pair.js";
+import { PAIR_BY_CHOICES, type PairBy } from "./pair.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
@@ -145,14 +145,15 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
   const progress = createProgress(await fileSize(args.file), process.stderr, !args.quiet);
-  const lane = await readLane("lane", args.file, createContext(), {
+  const context = createContext();
+  const lane = await readLane("lane", args.file, context, {
     onBytes: (bytes) => progress.advance(bytes),
     onWarning: (message) => {
       progress.clear();
       warn(message);
     },
   }).finally(() => progress.done());
-  await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges), lane.warnings));
+  await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges, undefined, context.paths.paths), lane.warnings));
 }
 
 export async function main(argv: string[]): Promise<void> {
@@ -169,10 +170,10 @@ export async function main(argv: string[]): Promise<void> {
           .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
           .option("json-output", { type: "string", describe: "Also write the JSON report here (parent folders are created)" })
           .option("pair-by", {
-            choices: ["path", "route", "model"] as const,
-            default: "path" as PairBy,
+            choices: PAIR_BY_CHOICES,
+            default: "conversation" as PairBy,
             describe:
-              "Pairing key: path = method + path with query; route = method + host + path with query; model = path + the request's model (keeps side requests to other models from shifting the main turns)",
+              "How exchanges pair: conversation = /v1/messages turns grouped into conversations (model + system + first message) and aligned turn by turn, other routes by path; path = n-th exchange of each method + path with query; route = method + host + path with query; model = path + the request's model",
           })
           .option("direct-label", { type: "string", default: "direct", describe: "What the report calls the --direct side (JSON keys stay direct/headroom)" })
           .option("headroom-label", { type: "string", default: "headroom", describe: "What the report calls the --headroom side" })

@@ -6,7 +6,7 @@
  * printing any content. Headers are compared by name (case-insensitive), values never shown.
  */
 import type { AnthropicSummary, Exchange, JsonLeaves, Timings, Usage } from "./exchange.js";
-import type { PathTable } from "./normalize.js";
+import type { PathTable } from "./json-leaves.js";
 import type { Pair } from "./pair.js";
 
 /** The Anthropic summary as reported (tool names are reported as added/removed instead). */

@@ -10,6 +10,16 @@ export interface Usage {
   output_tokens: number | null;
   cache_creation_input_tokens: number | null;
   cache_read_input_tokens: number | null;
+  /**
+   * Anthropic's split of the cache writes by lifetime, when the response gave it: 5-minute and
+   * 1-hour writes are priced differently.
+   */
+  cache_creation?: CacheCreation;
+}
+
+export interface CacheCreation {
+  ephemeral_5m_input_tokens: number | null;
+  ephemeral_1h_input_tokens: number | null;
 }
 
 export interface Timings {

@@ -1,65 +1,120 @@
 /**
  * Stage 3 — pair: match each direct exchange with the headroom exchange that corresponds to it.
  *
- * Why a key plus capture order: both lanes run the same session, so the n-th `POST /v1/messages`
- * of one lane corresponds to the n-th of the other. The key is method + path-with-query (default;
- * hosts differ when one lane goes through a proxy), method + host + path-with-query (`route`), or
- * method + path-with-query + the request's model (`model`): Claude Code interleaves small side
- * requests (another model) with its main turns on the same path, and their order can differ between
- * lanes; keyed by model, main turns pair with main turns.
+ * `conversation` (default): `/v1/messages` turns pair conversation by conversation, their turns
+ * aligned rather than counted (pair-conversations.ts), so a side request, a subagent or a turn one
+ * lane lost does not shift the pairs after it. Every other exchange pairs by method + path with
+ * query, in capture order.
+ *
+ * The other modes pair the n-th exchange of a key in one lane with the n-th of the same key in the
+ * other: `path` = method + path with query (hosts differ when one lane goes through a proxy),
+ * `route` = method + host + path with query, `model` = method + path with query + the request's
+ * model (side requests to another model then cannot shift the main turns).
+ *
+ * In every mode, a retried exchange (retry.ts) is left out of pairing and reported on its own.
  */
+import { conversationsOf, isConversationTurn, type Conversations } from "./conversation.js";
 import type { Exchange } from "./exchange.js";
+import { alignTurns, matchConversations } from "./pair-conversations.js";
+import { findRetries } from "./retry.js";
 
-export type PairBy = "path" | "route" | "model";
+export type PairBy = "conversation" | "path" | "route" | "model";
 
-export const PAIR_BY_CHOICES: readonly PairBy[] = ["path", "route", "model"];
+export const PAIR_BY_CHOICES: readonly PairBy[] = ["conversation", "path", "route", "model"];
 
 export interface Pair {
   direct: Exchange;
   headroom: Exchange;
 }
 
+/** One lane as pairing and the cache-prefix check see it. */
+export interface LaneView {
+  /** In capture order. */
+  exchanges: readonly Exchange[];
+  conversations: Conversations;
+  /** Retried exchange -> the exchange that retried it. */
+  retries: Map<Exchange, Exchange>;
+}
+
+export function viewLane(exchanges: readonly Exchange[]): LaneView {
+  const conversations = conversationsOf(exchanges);
+  return { exchanges, conversations, retries: findRetries(exchanges, conversations) };
+}
+
 export interface Pairing {
   /** In direct capture order. */
   pairs: Pair[];
-  /** Leftovers in capture order. */
+  /** Leftovers in capture order, retried exchanges included. */
   onlyDirect: Exchange[];
   onlyHeadroom: Exchange[];
+  /** Retried exchange (either lane) -> the exchange that retried it. */
+  retriedBy: Map<Exchange, Exchange>;
 }
 
-/** The key two exchanges must share to be paired. */
+/** The key two exchanges must share to be paired (all modes but `conversation`, which uses `path` for other routes). */
 export function pairKey(exchange: Exchange, pairBy: PairBy): string {
   if (pairBy === "route") return exchange.route;
   const key = `${exchange.method} ${exchange.path}`;
   return pairBy === "model" ? `${key} model=${exchange.anthropic.model ?? "-"}` : key;
 }
 
-/** Pair two lanes' exchanges (each already in capture order). */
-export function pairExchanges(direct: readonly Exchange[], headroom: readonly Exchange[], pairBy: PairBy): Pairing {
+/** The n-th exchange of a key in one lane with the n-th of that key in the other. */
+function pairByKey(direct: readonly Exchange[], headroom: readonly Exchange[], keyOf: (exchange: Exchange) => string): Pair[] {
   const waiting = new Map<string, Exchange[]>();
   for (const exchange of headroom) {
-    const key = pairKey(exchange, pairBy);
+    const key = keyOf(exchange);
     const queue = waiting.get(key);
     if (queue) queue.push(exchange);
     else waiting.set(key, [exchange]);
   }
-  const taken = new Set<Exchange>();
   const next = new Map<string, number>();
   const pairs: Pair[] = [];
-  const onlyDirect: Exchange[] = [];
   for (const exchange of direct) {
-    const key = pairKey(exchange, pairBy);
-    const queue = waiting.get(key);
+    const key = keyOf(exchange);
     const index = next.get(key) ?? 0;
-    const match = queue?.[index];
+    const match = waiting.get(key)?.[index];
     if (match) {
       next.set(key, index + 1);
-      taken.add(match);
       pairs.push({ direct: exchange, headroom: match });
-    } else {
-      onlyDirect.push(exchange);
     }
   }
-  const onlyHeadroom = headroom.filter((exchange) => !taken.has(exchange));
-  return { pairs, onlyDirect, onlyHeadroom };
+  return pairs;
+}
+
+function pairByConversation(direct: LaneView, headroom: LaneView, directLeft: readonly Exchange[], headroomLeft: readonly Exchange[]): Pair[] {
+  const notRetried = (view: LaneView) => (exchange: Exchange) => !view.retries.has(exchange);
+  const pairs: Pair[] = [];
+  for (const [d, h] of matchConversations(direct.conversations.list, headroom.conversations.list)) {
+    const dTurns = d.turns.filter(notRetried(direct)).filter(isConversationTurn);
+    const hTurns = h.turns.filter(notRetried(headroom)).filter(isConversationTurn);
+    for (const [dTurn, hTurn] of alignTurns(dTurns, hTurns)) pairs.push({ direct: dTurn, headroom: hTurn });
+  }
+  const other = (view: LaneView, list: readonly Exchange[]) => list.filter((exchange) => !view.conversations.of.has(exchange));
+  pairs.push(...pairByKey(other(direct, directLeft), other(headroom, headroomLeft), (exchange) => pairKey(exchange, "path")));
+  return pairs;
+}
+
+/** Pair two lanes (each seen through viewLane). */
+export function pairLanes(direct: LaneView, headroom: LaneView, pairBy: PairBy): Pairing {
+  const directLeft = direct.exchanges.filter((exchange) => !direct.retries.has(exchange));
+  const headroomLeft = headroom.exchanges.filter((exchange) => !headroom.retries.has(exchange));
+  const pairs =
+    pairBy === "conversation"
+      ? pairByConversation(direct, headroom, directLeft, headroomLeft)
+      : pairByKey(directLeft, headroomLeft, (exchange) => pairKey(exchange, pairBy));
+  const order = new Map(direct.exchanges.map((exchange, index) => [exchange, index]));
+  pairs.sort((a, b) => (order.get(a.direct) as number) - (order.get(b.direct) as number));
+  const pairedDirect = new Set(pairs.map((pair) => pair.direct));
+  const pairedHeadroom = new Set(pairs.map((pair) => pair.headroom));
+  return {
+    pairs,
+    onlyDirect: direct.exchanges.filter((exchange) => !pairedDirect.has(exchange)),
+    onlyHeadroom: headroom.exchanges.filter((exchange) => !pairedHeadroom.has(exchange)),
+    retriedBy: new Map([...direct.retries, ...headroom.retries]),
+  };
+}
+
+/** Pair two lanes' exchanges (each already in capture order). */
+export function pairExchanges(direct: readonly Exchange[], headroom: readonly Exchange[], pairBy: PairBy): Pairing {
+  return pairLanes(viewLane(direct), viewLane(headroom), pairBy);
 }

@@ -2,8 +2,10 @@
  * The pipeline in one place: load -> normalize/redact -> pair -> compare -> summarize -> render.
  * The CLI only parses options, calls these and writes files.
  *
- * Pairs are compared and rendered one at a time and the rendered pieces handed to sinks, so the
- * per-pair results of a big capture are never all held at once.
+ * Every pair is compared before anything is rendered, because the report opens with figures over
+ * all pairs (the verdict); the compact per-pair diffs (path lists, no bodies) are kept, then
+ * rendered one at a time and the rendered pieces handed to sinks, so the report text of a big
+ * capture is never held at once.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -12,8 +14,9 @@ import { comparePair, JsonComparer, type PairDiff } from "./compare.js";
 import { InputError } from "./errors.js";
 import type { Lane } from "./exchange.js";
 import type { LaneMessage, LaneRequest } from "./lane-worker.js";
-import { createContext, remapLeaves, type NormalizeContext } from "./normalize.js";
-import { pairExchanges, type PairBy } from "./pair.js";
+import { remapLeaves } from "./json-leaves.js";
+import { createContext, type NormalizeContext } from "./normalize.js";
+import { pairLanes, viewLane, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
@@ -101,12 +104,18 @@ export interface ReportSinks {
 export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSinks): Promise<ReportHead> {
   const context = createContext();
   const [direct, headroom] = await readLanes(options.direct, options.headroom, context, options);
-  const pairing = pairExchanges(direct.exchanges, headroom.exchanges, options.pairBy);
+  const views = { direct: viewLane(direct.exchanges), headroom: viewLane(headroom.exchanges) };
+  const pairing = pairLanes(views.direct, views.headroom, options.pairBy);
+  const comparer = new JsonComparer(context.paths);
+  const diffs = pairing.pairs.map((pair) => comparePair(pair, comparer));
   const built = buildReportHead({
     direct,
     headroom,
     pairing,
     pairBy: options.pairBy,
+    diffs,
+    views,
+    paths: context.paths.paths,
     generatedAt: options.generatedAt,
     labels: options.labels,
     prices: options.prices,
@@ -119,9 +128,7 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
   };
   await emit(sinks.markdown, markdown.start());
   await emit(sinks.json, json.start());
-  const comparer = new JsonComparer(context.paths);
-  for (const pair of pairing.pairs) {
-    const diff = comparePair(pair, comparer);
+  for (const diff of diffs) {
     sinks.pair?.(diff);
     await emit(sinks.markdown, markdown.pair(diff));
     if (sinks.json) await emit(sinks.json, json.pair(diff));

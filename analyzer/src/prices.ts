@@ -7,17 +7,22 @@
  *
  * File: JSON, USD per million tokens, keyed by model — an exact id, a prefix ending in `*`, or `*` for the rest
  * (keys starting with `_` are comments):
- *   { "claude-opus-*": { "input": 15, "output": 75, "cache_write": 18.75, "cache_read": 1.5 } }
+ *   { "claude-opus-*": { "input": 15, "output": 75, "cache_write": 18.75, "cache_write_1h": 30, "cache_read": 1.5 } }
+ * `cache_write` prices 5-minute cache writes; `cache_write_1h` the 1-hour writes a response reports in
+ * `usage.cache_creation.ephemeral_1h_input_tokens` (optional: without it, 2 × `input`, Anthropic's rule).
  */
 import { readFileSync } from "node:fs";
 import { InputError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
+import { cacheWrites, hasUsage } from "./usage.js";
 
 export interface ModelPrice {
   input: number;
   output: number;
   cache_write: number;
   cache_read: number;
+  /** 1-hour cache writes; absent: 2 × input. */
+  cache_write_1h?: number;
 }
 
 export interface PriceTable {
@@ -34,6 +39,10 @@ export interface Cost {
 }
 
 const FIELDS = ["input", "output", "cache_write", "cache_read"] as const;
+
+function isPrice(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
 
 /** Read and check a price file; every problem is one InputError naming the file. */
 export function loadPrices(file: string): PriceTable {
@@ -53,9 +62,10 @@ export function loadPrices(file: string): PriceTable {
     const entry = price as Record<string, unknown>;
     for (const field of FIELDS) {
       const value = entry?.[field];
-      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-        throw new InputError(`${file}: ${model}.${field} must be a number of USD per million tokens (--prices)`);
-      }
+      if (!isPrice(value)) throw new InputError(`${file}: ${model}.${field} must be a number of USD per million tokens (--prices)`);
+    }
+    if (entry?.cache_write_1h !== undefined && !isPrice(entry.cache_write_1h)) {
+      throw new InputError(`${file}: ${model}.cache_write_1h must be a number of USD per million tokens (--prices)`);
     }
     models[model] = entry as unknown as ModelPrice;
   }
@@ -74,24 +84,26 @@ export function priceFor(table: PriceTable, model: string | null): ModelPrice | 
   return best?.price ?? table.models["*"] ?? null;
 }
 
-/** Dollars for some exchanges, from each response's usage and its request's model. */
+/** Dollars for some exchanges, from each response's usage and its request's model (exchanges without usage add nothing). */
 export function costOf(exchanges: readonly Exchange[], table: PriceTable): Cost {
   let usd = 0;
   let unpriced = 0;
   const unpricedModels = new Set<string>();
   for (const exchange of exchanges) {
+    if (!hasUsage(exchange)) continue;
     const { usage } = exchange;
-    if (!usage) continue;
     const price = priceFor(table, exchange.anthropic.model);
     if (!price) {
       unpriced += 1;
       unpricedModels.add(exchange.anthropic.model ?? "(no model)");
       continue;
     }
+    const writes = cacheWrites(usage);
     usd +=
-      ((usage.input_tokens ?? 0) * price.input +
+      (usage.input_tokens * price.input +
         (usage.output_tokens ?? 0) * price.output +
-        (usage.cache_creation_input_tokens ?? 0) * price.cache_write +
+        writes.fiveMinute * price.cache_write +
+        writes.oneHour * (price.cache_write_1h ?? 2 * price.input) +
         (usage.cache_read_input_tokens ?? 0) * price.cache_read) /
       1_000_000;
   }

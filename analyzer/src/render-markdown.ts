@@ -9,7 +9,8 @@
 import { markdownTable } from "markdown-table";
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Usage } from "./exchange.js";
-import type { Labels, LaneSummary, Report, ReportHead, TokenTotals } from "./summarize.js";
+import type { Labels, LaneSummary, PairedTokens, Report, ReportHead, TokenTotals } from "./summarize.js";
+import { verdictText } from "./verdict.js";
 
 /** How many items a table cell lists before `… N more`. */
 export const CELL_LIST_LIMIT = 10;
@@ -140,6 +141,7 @@ function laneTokensRow(name: string, lane: LaneSummary): string[] {
   return [
     name,
     String(lane.exchanges),
+    `${t.exchanges_with_usage} of ${lane.exchanges}`,
     String(lane.request_bytes),
     String(t.prompt_tokens),
     String(t.input_tokens),
@@ -155,6 +157,41 @@ function laneTokensRow(name: string, lane: LaneSummary): string[] {
 
 function pairedTokensLine(label: string, totals: TokenTotals): string {
   return `${label} ${totals.prompt_tokens} prompt tokens (cache read ${totals.cache_read_input_tokens}, hit ${percent(totals.cache_hit_ratio)}), ${totals.output_tokens} output tokens`;
+}
+
+/** Which pairs the paired totals count: both sides with usage; the others are named, not counted as 0. */
+function pairedTokensText(labels: Labels, tokens: PairedTokens): string {
+  const counted = `over ${tokens.pairs_counted} pairs with usage on both sides (${tokens.pairs_without_usage} pairs without usage not counted)`;
+  return `${counted}: ${pairedTokensLine(labels.direct, tokens.direct)}; ${pairedTokensLine(labels.headroom, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
+}
+
+/** Cache writes by lifetime, for the lanes whose responses split them. */
+function cacheLifetimeLines(labels: Labels, direct: LaneSummary, headroom: LaneSummary): string[] {
+  const part = (label: string, lane: LaneSummary) => {
+    const split = lane.tokens.cache_creation;
+    return split ? `${label} 5-minute ${split.ephemeral_5m_input_tokens}, 1-hour ${split.ephemeral_1h_input_tokens}` : null;
+  };
+  const parts = [part(labels.direct, direct), part(labels.headroom, headroom)].filter(Boolean);
+  return parts.length ? [`Cache writes by lifetime (\`usage.cache_creation\`): ${parts.join("; ")}.`, ""] : [];
+}
+
+/** Each lane's prompt-cache prefix breaks (cache-prefix.ts), at most CELL_LIST_LIMIT each then `… N more`. */
+function cachePrefixLines(labels: Labels, direct: LaneSummary, headroom: LaneSummary): string[] {
+  const lane = (label: string, summary: LaneSummary) => {
+    const { turns, stable, breaks } = summary.cache_prefix;
+    const shown = breaks.slice(0, CELL_LIST_LIMIT).map((item) => `#${orDash(item.sequence)} ${code(item.path)}`);
+    const more = breaks.length > CELL_LIST_LIMIT ? `, … ${breaks.length - CELL_LIST_LIMIT} more` : "";
+    return `- ${capitalized(label)}: ${stable} of ${turns} turns resent the previous turn unchanged${breaks.length ? `; breaks at ${shown.join(", ")}${more}` : ""}`;
+  };
+  return [
+    "### Prompt-cache prefix",
+    "",
+    "Within each conversation, every turn should start with the previous turn's tools, system and messages unchanged (compared without `cache_control`); the first path where it does not is where the provider's prompt cache stops reading.",
+    "",
+    lane(labels.direct, direct),
+    lane(labels.headroom, headroom),
+    "",
+  ];
 }
 
 function errorLines(name: string, lane: LaneSummary): string[] {
@@ -235,6 +272,8 @@ function headText(report: ReportHead): string {
   const lines: string[] = [
     "# Differential Network Capture Report",
     "",
+    verdictText(report),
+    "",
     `Generated: ${code(report.generated_at)}`,
     "",
     `- ${capitalized(d)} capture: ${code(report.inputs.direct)}`,
@@ -249,28 +288,40 @@ function headText(report: ReportHead): string {
     `- Only ${d}: ${summary.only_direct}`,
     `- Only ${h}: ${summary.only_headroom}`,
     `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
-    `- Paired tokens: ${pairedTokensLine(d, summary.paired_tokens.direct)}; ${pairedTokensLine(h, summary.paired_tokens.headroom)}; prompt tokens ${signed(summary.paired_tokens.prompt_tokens_delta)}`,
+    `- Paired tokens ${pairedTokensText(report.labels, summary.paired_tokens)}`,
     ...costLines(report),
     "",
     "### Tokens, cache and latency per lane",
     "",
     table(
       [
-        ["Lane", "Exchanges", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors", "First Byte ms", "Total ms"],
+        ["Lane", "Exchanges", "With Usage", "Request Bytes", "Prompt Tokens", "Input", "Cache Write", "Cache Read", "Cache Hit", "Output", "Errors", "First Byte ms", "Total ms"],
         laneTokensRow(d, summary.direct),
         laneTokensRow(h, summary.headroom),
       ],
-      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
+      ["l", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
     ),
     "",
-    "Prompt tokens = input + cache write + cache read, from each response's `usage`. First Byte / Total ms: medians of each exchange's time from request start to the first response byte / to the end, as the lane's mitmproxy saw it.",
+    "Prompt tokens = input + cache write + cache read, from each response's `usage`, over the exchanges whose response carried usage (With Usage). First Byte / Total ms: medians of each exchange's time from request start to the first response byte / to the end, as the lane's mitmproxy saw it.",
     "",
+    ...cacheLifetimeLines(report.labels, summary.direct, summary.headroom),
+    ...cachePrefixLines(report.labels, summary.direct, summary.headroom),
     ...errorLines(d, summary.direct),
     ...errorLines(h, summary.headroom),
   ];
   if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
   const leftovers = (title: string, refs: ReportHead["only_direct_exchanges"]) =>
-    refs.length ? [`## ${title}`, "", ...refs.map((ref) => `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)})`), ""] : [];
+    refs.length
+      ? [
+          `## ${title}`,
+          "",
+          ...refs.map(
+            (ref) =>
+              `- ${code(ref.route)} (sequence ${orDash(ref.sequence)}, line ${ref.line}, status ${orDash(ref.status)}${ref.retried_by !== undefined ? `; retried by #${orDash(ref.retried_by)}, not paired` : ""})`,
+          ),
+          "",
+        ]
+      : [];
   lines.push(
     ...leftovers(`Only ${capitalized(d)}`, report.only_direct_exchanges),
     ...leftovers(`Only ${capitalized(h)}`, report.only_headroom_exchanges),

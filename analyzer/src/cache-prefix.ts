@@ -1,0 +1,113 @@
+/**
+ * Prompt-cache prefix stability per lane: where a lane stops resending the previous turn unchanged.
+ *
+ * Why: Anthropic's prompt cache reuses the longest prefix of a request it has seen before, in the
+ * order tools, system, messages. Within a conversation every turn should start with exactly what the
+ * turn before sent; the first element where it does not is where cache reads end and cache writes
+ * begin. A proxy that rewrites an early message, reorders tools or edits the system prompt moves
+ * that point and costs cache reads: this module names the turn (sequence) and the JSON path.
+ *
+ * Compared as the cache sees content: each element's key (exchange.ts) ignores `cache_control`, and
+ * a one-text-block message equals the same text as a string. A retried exchange, or a request with
+ * the same body as the turn before, is not a new turn.
+ */
+import { isConversationTurn } from "./conversation.js";
+import type { Exchange, JsonLeaves, Prompt, PromptElement } from "./exchange.js";
+import type { LaneView } from "./pair.js";
+
+export interface PrefixBreak {
+  /** The later request's sequence (null when the record had none). */
+  sequence: number | null;
+  /** First path of the later request that differs from the earlier one (`$.messages[3].content[0].text`). */
+  path: string;
+}
+
+export interface CachePrefix {
+  /** Turns that followed an earlier turn of their conversation (each checked against the one before). */
+  turns: number;
+  /** Of those, turns that started with the earlier turn's tools, system and messages unchanged. */
+  stable: number;
+  breaks: PrefixBreak[];
+}
+
+type Section = "tools" | "system" | "messages";
+interface Placed {
+  section: Section;
+  element: PromptElement;
+}
+
+function placed(prompt: Prompt): Placed[] {
+  const list: Placed[] = [];
+  for (const section of ["tools", "system", "messages"] as const) for (const element of prompt[section]) list.push({ section, element });
+  return list;
+}
+
+/** A path that mentions cache_control: not part of what the cache compares. */
+function isCacheControl(path: string): boolean {
+  return path.includes(".cache_control");
+}
+
+/** The first leaf path inside two same-position elements that differs, ignoring cache_control; null if none does. */
+function firstLeafDifference(earlier: JsonLeaves, a: PromptElement, later: JsonLeaves, b: PromptElement, paths: readonly string[]): string | null {
+  let i = a.start;
+  let j = b.start;
+  for (;;) {
+    while (i < a.end && isCacheControl(paths[earlier.pathIds[i] as number] ?? "")) i += 1;
+    while (j < b.end && isCacheControl(paths[later.pathIds[j] as number] ?? "")) j += 1;
+    if (i >= a.end && j >= b.end) return null;
+    if (j >= b.end) return paths[earlier.pathIds[i] as number] ?? null;
+    if (i >= a.end || earlier.pathIds[i] !== later.pathIds[j] || earlier.hashes[i] !== later.hashes[j]) return paths[later.pathIds[j] as number] ?? null;
+    i += 1;
+    j += 1;
+  }
+}
+
+function elementPath(section: Section, element: PromptElement): string {
+  return `$.${section}[${element.index}]`;
+}
+
+/**
+ * Where `later` stops starting with `earlier` (both prompts of one conversation); null when it
+ * starts with all of it. `paths` names JSON path ids (for the path inside the element).
+ */
+export function prefixBreak(earlier: Exchange & { prompt: Prompt }, later: Exchange & { prompt: Prompt }, paths: readonly string[]): string | null {
+  const before = placed(earlier.prompt);
+  const after = placed(later.prompt);
+  for (let i = 0; i < before.length; i++) {
+    const a = before[i] as Placed;
+    const b = after[i];
+    if (!b) {
+      // The later request is shorter: the earlier element has no counterpart.
+      const last = after.at(-1);
+      return last && last.section === a.section ? `$.${a.section}[${last.element.index + 1}]` : elementPath(a.section, a.element);
+    }
+    if (a.section === b.section && a.element.key === b.element.key) continue;
+    if (a.section === b.section && earlier.json && later.json) {
+      const leaf = firstLeafDifference(earlier.json, a.element, later.json, b.element, paths);
+      if (leaf) return leaf;
+    }
+    return elementPath(b.section, b.element);
+  }
+  return null;
+}
+
+/** The prefix check over every conversation of one lane. */
+export function cachePrefix(view: LaneView, paths: readonly string[]): CachePrefix {
+  const result: CachePrefix = { turns: 0, stable: 0, breaks: [] };
+  for (const conversation of view.conversations.list) {
+    let previous: (Exchange & { prompt: Prompt }) | null = null;
+    for (const turn of conversation.turns) {
+      if (view.retries.has(turn) || !isConversationTurn(turn)) continue;
+      if (previous && turn.request_body_sha256 !== null && turn.request_body_sha256 === previous.request_body_sha256) continue;
+      if (previous) {
+        result.turns += 1;
+        const path = prefixBreak(previous, turn, paths);
+        if (path === null) result.stable += 1;
+        else result.breaks.push({ sequence: turn.sequence, path });
+      }
+      previous = turn;
+    }
+  }
+  result.breaks.sort((a, b) => (a.sequence ?? 0) - (b.sequence ?? 0));
+  return result;
+}
