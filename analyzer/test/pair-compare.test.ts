@@ -60,15 +60,17 @@ describe("pairing", () => {
 });
 
 describe("comparing a pair", () => {
-  it("reports JSON paths only in direct, only in headroom and changed, in document order", () => {
+  it("reports JSON paths only in direct, only in headroom and changed, in document order (a message with no counterpart as one path)", () => {
     const context = createContext();
     const d = exchange(context, 1, { model: "a", metadata: {}, messages: [{ content: "x" }, { content: "y" }], keep: [1, 2] });
     const h = exchange(context, 1, { model: "b", metadata: { user_id: "u" }, messages: [{ content: "x" }], keep: [1, 2], extra: [] });
     const [diff] = comparePairs(pairExchanges([d], [h], "path").pairs, context.paths);
     expect(diff?.json).toEqual({
-      only_direct: ["$.metadata", "$.messages[1].content"],
+      only_direct: ["$.metadata", "$.messages[1]"],
       only_headroom: ["$.metadata.user_id", "$.extra"],
       changed: ["$.model"],
+      moved: [],
+      noise: [],
       direct_is_json: true,
       headroom_is_json: true,
     });
@@ -134,6 +136,6 @@ describe("comparing a pair", () => {
     const { request_json: _json, ...noJson } = v1Record(1, {});
     const h = normalizeRecord({ file: "h", line: 1, record: { ...noJson, request_body_b64: Buffer.from("plain text").toString("base64") } }, context);
     const [diff] = comparePairs([{ direct: d, headroom: h }], context.paths);
-    expect(diff?.json).toEqual({ only_direct: [], only_headroom: [], changed: [], direct_is_json: true, headroom_is_json: false });
+    expect(diff?.json).toEqual({ only_direct: [], only_headroom: [], changed: [], moved: [], noise: [], direct_is_json: true, headroom_is_json: false });
   });
 });

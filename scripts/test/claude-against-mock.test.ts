@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FINAL_MARKER, startMockAnthropic, type MockAnthropic } from "../src/mock-anthropic/index.js";
+import { FINAL_MARKER, loadScenario, startMockAnthropic, type MockAnthropic } from "../src/mock-anthropic/index.js";
 import { startConnectLoggingProxy, type ConnectLoggingProxy } from "../src/shared/loopback-http.js";
 import { startStandinProxy, type StandinProxy } from "../src/standin-proxy/index.js";
 
@@ -58,7 +58,7 @@ function messagesRequests() {
 beforeAll(async () => {
   mkdirSync(workDir);
   writeFileSync(join(workDir, "README.md"), README);
-  mock = await startMockAnthropic({ tlsDir: join(scratch, "tls"), digestLog, eventDelayMs: 5, log: () => {} });
+  mock = await startMockAnthropic({ scenario: loadScenario("read-readme"), tlsDir: join(scratch, "tls"), digestLog, eventDelayMs: 5, log: () => {} });
   forwardProxy = await startConnectLoggingProxy();
 });
 afterAll(async () => {

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { FINAL_MARKER, PLAIN_MARKER, startMockAnthropic, type MockAnthropic } from "../src/mock-anthropic/index.js";
+import { FINAL_MARKER, PLAIN_MARKER, loadScenario, startMockAnthropic, type MockAnthropic } from "../src/mock-anthropic/index.js";
 import { loopbackRequest } from "../src/shared/loopback-http.js";
 
 const KEY = "sk-ant-canary-mock-test-0000";
@@ -82,7 +82,7 @@ function parseSse(text: string): SseEvent[] {
 }
 
 beforeAll(async () => {
-  mock = await startMockAnthropic({ tlsDir, digestLog, eventDelayMs: 25, log: () => {} });
+  mock = await startMockAnthropic({ tlsDir, digestLog, eventDelayMs: 25, scenario: loadScenario("read-readme"), log: () => {} });
   ca = readFileSync(mock.caCertPath!, "utf8");
 });
 afterAll(async () => {
@@ -224,7 +224,7 @@ describe("streaming", () => {
 
 describe("usage and prompt caching", () => {
   it("writes the prefix up to the last breakpoint on a new prompt and reads it on the next turn", async () => {
-    const fresh = await startMockAnthropic({ plainHttp: true, log: () => {} });
+    const fresh = await startMockAnthropic({ plainHttp: true, scenario: loadScenario("read-readme"), log: () => {} });
     try {
       const send = async (body: unknown) =>
         (await loopbackRequest(fresh.url + "/v1/messages", { method: "POST", headers: { "x-api-key": KEY }, body: JSON.stringify(body) })).json<{
@@ -243,12 +243,14 @@ describe("usage and prompt caching", () => {
       const otherModel = await send({ ...firstTurn(false), model: "claude-other" });
       expect(otherModel.cache_read_input_tokens).toBe(0);
 
-      // Without breakpoints everything is plain input, about 4 bytes per token.
-      const body = { model: "claude-test-1", max_tokens: 10, messages: [{ role: "user", content: "a".repeat(4000) }] };
+      // Without breakpoints everything is plain input, counted by a BPE tokenizer: English prose at about
+      // 4 to 5 characters per token.
+      const prose = "The inventory service keeps a count of items per warehouse and answers three questions. ".repeat(40);
+      const body = { model: "claude-test-1", max_tokens: 10, messages: [{ role: "user", content: prose }] };
       const plain = await send(body);
       expect(plain).toMatchObject({ cache_creation_input_tokens: 0, cache_read_input_tokens: 0 });
-      expect(plain.input_tokens).toBeGreaterThan(990);
-      expect(plain.input_tokens).toBeLessThan(1020);
+      expect(plain.input_tokens).toBeGreaterThan(prose.length / 6);
+      expect(plain.input_tokens).toBeLessThan(prose.length / 3.5);
     } finally {
       await fresh.close();
     }

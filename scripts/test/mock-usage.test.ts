@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { PromptCache } from "../src/mock-anthropic/usage.js";
+import { PromptCache, countInputTokens, estimateTokens } from "../src/mock-anthropic/usage.js";
 import type { MessagesRequest } from "../src/mock-anthropic/types.js";
 
 const turn = (billing: string, messages: MessagesRequest["messages"]): MessagesRequest =>
@@ -35,5 +35,36 @@ describe("prompt cache, as Claude Code's turns meet it", () => {
     const other = turn("b", [{ role: "user", content: "x" }]);
     (other.system as Array<{ text: string }>)[1]!.text = "Different. ".repeat(200);
     expect(cache.account(other).cache_read_input_tokens).toBe(0);
+  });
+});
+
+describe("token counts follow the content (BPE, not bytes)", () => {
+  const withToolResult = (result: string): MessagesRequest =>
+    ({
+      model: "claude-test",
+      max_tokens: 100,
+      messages: [
+        { role: "user", content: "list the stock" },
+        { role: "assistant", content: [{ type: "tool_use", id: "toolu_1", name: "Bash", input: { command: "cat data/inventory.json" } }] },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: result }] },
+      ],
+    }) as MessagesRequest;
+  const items = Array.from({ length: 150 }, (_, i) => ({ sku: `INV-${10000 + i}`, warehouse: ["north", "south"][i % 2], quantity: (i * 37) % 900 }));
+
+  test("a tool result 60 % smaller shows as clearly fewer prompt tokens", () => {
+    const full = countInputTokens(withToolResult(JSON.stringify(items)));
+    const smaller = countInputTokens(withToolResult(JSON.stringify(items.slice(0, 60))));
+    expect(smaller / full).toBeLessThan(0.5);
+    expect(smaller / full).toBeGreaterThan(0.3);
+  });
+
+  test("a message as a string and as one text block count the same, as on the API", () => {
+    const asString = countInputTokens({ model: "m", messages: [{ role: "user", content: "read README.md" }] } as MessagesRequest);
+    const asBlock = countInputTokens({ model: "m", messages: [{ role: "user", content: [{ type: "text", text: "read README.md" }] }] } as MessagesRequest);
+    expect(asString).toBe(asBlock);
+  });
+
+  test("text that looks like a special token is ordinary text", () => {
+    expect(estimateTokens("a <|endoftext|> b")).toBeGreaterThan(3);
   });
 });

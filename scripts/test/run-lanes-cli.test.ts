@@ -14,7 +14,7 @@ const runLanes = (args: string[], env: Record<string, string> = {}) =>
     reject: false,
   });
 
-describe("run-lanes command line", () => {
+describe("run-lanes command line", { timeout: 30_000 }, () => {
   test("an unknown choice: one line naming it, exit 2", async () => {
     const result = await runLanes(["--api", "bogus"]);
     expect(result.exitCode).toBe(2);

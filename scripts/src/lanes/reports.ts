@@ -1,43 +1,88 @@
 /**
- * The reports a run ends with, from the three lane captures in one folder:
- *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy)
+ * The reports a run ends with, from the lane captures in one folder:
+ *   report.md / report.json              direct lane vs headroom-client lane (how the client behaves through the proxy);
+ *                                        with direct-baseline.jsonl present, set against that noise baseline
  *   proxy-report.md / proxy-report.json  headroom-client lane vs headroom-upstream lane (what the proxy changed)
+ * and, for every further arm X of the proxy lane (lanes.yml x-arms, e.g. headroom-passthrough):
+ *   direct-vs-X.md / .json               direct lane vs X-upstream (what routing through the proxy alone changes)
+ *   X-vs-headroom.md / .json             X-upstream vs headroom-upstream (what the optimizing arm changes on top)
+ *   X-proxy-report.md / .json            X-client vs X-upstream
  *
  *   node --import tsx scripts/src/lanes/reports.ts DIR     (what `make report` runs)
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
 import { ANALYZER_CLI } from "./repo.js";
+
+export interface ArmReport {
+  title: string;
+  markdown: string;
+  json: string;
+}
 
 export interface Reports {
   markdown: string;
   json: string;
   proxyMarkdown: string;
   proxyJson: string;
+  /** The further arms' reports (none when only the default arm ran). */
+  armReports: ArmReport[];
 }
 
-export async function buildReports(capturesDir: string): Promise<Reports> {
+/** The noise baseline capture: a second run of the direct lane (`--baseline` of the runner and the Compose demo). */
+export const BASELINE_CAPTURE = "direct-baseline.jsonl";
+
+export async function buildReports(capturesDir: string, arms: string[] = ["headroom"]): Promise<Reports> {
   const file = (name: string) => path.join(capturesDir, name);
+  const [primary = "headroom", ...others] = arms;
   const reports: Reports = {
     markdown: file("report.md"),
     json: file("report.json"),
     proxyMarkdown: file("proxy-report.md"),
     proxyJson: file("proxy-report.json"),
+    armReports: [],
   };
-  await analyze(file("direct.jsonl"), file("headroom-client.jsonl"), reports.markdown, reports.json, ["direct", "headroom"]);
-  await analyze(file("headroom-client.jsonl"), file("headroom-upstream.jsonl"), reports.proxyMarkdown, reports.proxyJson, [
-    "proxy input (headroom-client)",
-    "proxy output (headroom-upstream)",
+  const baseline = existsSync(file(BASELINE_CAPTURE)) && (await analyzerHasOption("--baseline")) ? ["--baseline", file(BASELINE_CAPTURE)] : [];
+  await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], baseline);
+  await analyze(file(`${primary}-client.jsonl`), file(`${primary}-upstream.jsonl`), reports.proxyMarkdown, reports.proxyJson, [
+    `proxy input (${primary}-client)`,
+    `proxy output (${primary}-upstream)`,
   ]);
+  for (const arm of others) {
+    const pairs: Array<[string, string, string, [string, string]]> = [
+      [`direct vs ${arm}`, "direct.jsonl", `${arm}-upstream.jsonl`, ["direct", `${arm} (upstream)`]],
+      [`${arm} vs ${primary}`, `${arm}-upstream.jsonl`, `${primary}-upstream.jsonl`, [`${arm} (upstream)`, `${primary} (upstream)`]],
+      [`${arm} proxy report`, `${arm}-client.jsonl`, `${arm}-upstream.jsonl`, [`proxy input (${arm}-client)`, `proxy output (${arm}-upstream)`]],
+    ];
+    for (const [title, left, right, labels] of pairs) {
+      const base = title.replace(/ /g, "-");
+      const report = { title, markdown: file(`${base}.md`), json: file(`${base}.json`) };
+      await analyze(file(left), file(right), report.markdown, report.json, labels);
+      reports.armReports.push(report);
+    }
+  }
   return reports;
 }
 
-async function analyze(direct: string, headroom: string, markdown: string, json: string, labels: [string, string]): Promise<void> {
+/** Whether the built analyzer knows an option (so a capture-side feature can wait for the analyzer side). */
+async function analyzerHasOption(option: string): Promise<boolean> {
+  const help = await execa(process.execPath, [ANALYZER_CLI, "network-diff", "--help"], { reject: false, stdin: "ignore" });
+  return String(help.stdout).includes(option);
+}
+
+async function analyze(
+  direct: string,
+  headroom: string,
+  markdown: string,
+  json: string,
+  labels: [string, string],
+  extra: string[] = [],
+): Promise<void> {
   const result = await execa(
     process.execPath,
     [ANALYZER_CLI, "network-diff", "--direct", direct, "--headroom", headroom, "--output", markdown, "--json-output", json,
-      "--direct-label", labels[0], "--headroom-label", labels[1], "--quiet"],
+      "--direct-label", labels[0], "--headroom-label", labels[1], "--quiet", ...extra],
     { reject: false, stdin: "ignore" },
   );
   if (result.exitCode !== 0) {

@@ -4,20 +4,27 @@
  *   claude (direct)   --HTTPS_PROXY-->  mitm-direct (regular)            --> API
  *   claude (headroom) --BASE_URL----->  mitm-headroom-client (reverse) --> proxy --HTTPS_PROXY--> mitm-headroom-upstream --> API
  *
+ * The proxy lane runs once per arm (lanes.yml x-arms: e.g. headroom, headroom-passthrough), each arm with its own
+ * proxy process, mitmproxies and captures; with a baseline, the direct lane runs a second time into
+ * direct-baseline.jsonl (the noise baseline: what differs between two identical runs).
+ *
  * Every lane's environment comes from docker/differential-network-capture/lanes.yml, the file Compose extends,
  * with container addresses turned into 127.0.0.1 ports. The API is the mock (offline; the lanes' mitmproxies
  * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
  * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
+  DEFAULT_ARM,
   MITM_SERVICES,
+  armEnvironment,
   localCommand,
   readLaneDescription,
   serviceEnvironment,
   type LaneDescription,
+  type Arm,
   type LocalPlaces,
   type MitmService,
   type ServiceName,
@@ -33,6 +40,7 @@ import {
   REPO_ROOT,
   VENV_HEADROOM,
   VENV_MITMDUMP,
+  VENV_TIKTOKEN_CACHE,
   repoPath,
 } from "./repo.js";
 
@@ -43,6 +51,12 @@ export interface RunOptions {
   api: ApiChoice;
   proxy: ProxyChoice;
   capturesDir: string;
+  /** The mock's scripted session (a scenario name or .yml path); only with the mock API. */
+  scenario?: string;
+  /** The proxy lane's arms to run, names from lanes.yml x-arms (default: [DEFAULT_ARM]). */
+  arms?: string[];
+  /** Run the direct lane a second time into direct-baseline.jsonl (the noise baseline). */
+  baseline?: boolean;
   /** The project Claude Code works in; each lane gets a fresh copy at the same path. */
   project: string;
   runDir?: string;
@@ -55,7 +69,8 @@ export interface RunOptions {
 }
 
 export interface LaneClientResult {
-  lane: "direct" | "headroom";
+  /** "direct", "direct-baseline", or the arm's name (e.g. "headroom"). */
+  lane: string;
   exitCode: number | undefined;
   stdout: string;
   stderr: string;
@@ -66,6 +81,8 @@ export interface RunResult {
   ok: boolean;
   clients: LaneClientResult[];
   captures: { direct: string; headroomClient: string; headroomUpstream: string };
+  /** Every capture file the run wrote, lane by lane (direct, direct-baseline, <arm>-client, <arm>-upstream). */
+  captureFiles: string[];
   report?: Reports;
   mockDigestLog?: string;
   runDir: string;
@@ -76,6 +93,9 @@ export const LANE_CAPTURE_FILES = {
   headroomClient: "headroom-client.jsonl",
   headroomUpstream: "headroom-upstream.jsonl",
 } as const;
+
+/** The second direct run's lane name and capture (the noise baseline the analyzer's --baseline reads). */
+export const BASELINE_LANE = "direct-baseline";
 
 const READY_MS = 60_000;
 const LISTENING = /"event":"listening".*"url":"([^"]+)"/;
@@ -102,6 +122,11 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
     throw new UsageError(`the Headroom proxy (${headroom}) is not installed: run \`make headroom-venv\` or set HEADROOM_COMMAND`);
   }
   const description = readLaneDescription();
+  const arms = (options.arms ?? [DEFAULT_ARM]).map((name) => {
+    const arm = description.arms[name];
+    if (!arm) throw new UsageError(`no arm named ${name} in lanes.yml (there are: ${Object.keys(description.arms).join(", ")})`);
+    return arm;
+  });
   const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
   const dirs = prepareRunDir(runDir);
   const captures = {
@@ -109,6 +134,11 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
     headroomClient: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomClient),
     headroomUpstream: path.join(options.capturesDir, LANE_CAPTURE_FILES.headroomUpstream),
   };
+  const captureFiles = [
+    captures.direct,
+    ...(options.baseline ? [path.join(options.capturesDir, `${BASELINE_LANE}.jsonl`)] : []),
+    ...arms.flatMap((arm) => [`${arm.name}-client`, `${arm.name}-upstream`].map((n) => path.join(options.capturesDir, `${n}.jsonl`))),
+  ];
   const moved = prepareCapturesFolder(options.capturesDir, { append: options.append });
   if (moved) options.log(`earlier captures moved to ${moved}`);
 
@@ -144,6 +174,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
           "--host", "127.0.0.1", "--port", "0",
           "--tls-dir", dirs.mockTls, "--hostname", "api.anthropic.com",
           "--digest-log", mockDigestLog,
+          ...(options.scenario ? ["--scenario", options.scenario] : []),
         ],
         env: base,
         cwd: REPO_ROOT,
@@ -153,15 +184,16 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
       options.log(`mock Anthropic API: ${mock.url.origin} (as api.anthropic.com)`);
     }
 
-    // 2. The mitmproxies, in dependency order; each one's address becomes available to the next.
-    const startMitm = async (service: MitmService) => {
+    // 2. The mitmproxies, in dependency order; each one's address becomes available to the next. `vars` selects
+    //    the lane's variant in lanes.yml (DIRECT_LANE, HEADROOM_ARM, ...), `lanePlaces` its service addresses.
+    const startMitm = async (service: MitmService, vars: Record<string, string>, lanePlaces: LocalPlaces, name: string = service) => {
       // Unbuffered, so the "listening at" line arrives when mitmdump says it.
       const env: Record<string, string> = {
         ...base,
-        ...serviceEnvironment(description, service, options.env, places),
+        ...serviceEnvironment(description, service, { ...options.env, ...vars }, lanePlaces),
         PYTHONUNBUFFERED: "1",
       };
-      const [command, ...args] = localCommand(description, service, places, mitmdump);
+      const [command, ...args] = localCommand(description, service, lanePlaces, mitmdump);
       if (mock) {
         // Lazy connections keep the recorded URL as the client's (api.anthropic.com), not the mock's address.
         args.push("-s", OFFLINE_UPSTREAM_ADDON, "--set", `ssl_verify_upstream_trusted_ca=${mock.ca}`);
@@ -169,32 +201,49 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
         env.OFFLINE_UPSTREAM_MAP = `api.anthropic.com=127.0.0.1:${mock.url.port}`;
       }
       const started = await group.start({
-        name: service,
+        name,
         command: command!,
         args,
         env,
         readiness: { pattern: MITM_LISTENING, timeoutMs: READY_MS },
       });
-      places.serviceUrls[service] = `http://127.0.0.1:${started.match[2]}`;
-      options.log(`${service}: ${places.serviceUrls[service]} -> ${env.CAPTURE_OUTPUT}`);
+      lanePlaces.serviceUrls[service] = `http://127.0.0.1:${started.match[2]}`;
+      options.log(`${name}: ${lanePlaces.serviceUrls[service]} -> ${env.CAPTURE_OUTPUT}`);
     };
-    await startMitm("mitm-direct");
-    await startMitm("mitm-headroom-upstream");
 
-    // 3. The proxy under test, sending its upstream traffic through mitm-headroom-upstream.
-    await startProxy(options, description, group, places, base);
+    // The direct lane (and its baseline twin, the same lane into another capture).
+    const directLanes = [{ lane: "direct", places }];
+    await startMitm("mitm-direct", { DIRECT_LANE: "direct" }, places);
+    if (options.baseline) {
+      const baselinePlaces: LocalPlaces = { ...places, serviceUrls: {} };
+      await startMitm("mitm-direct", { DIRECT_LANE: BASELINE_LANE }, baselinePlaces, `mitm-${BASELINE_LANE}`);
+      directLanes.push({ lane: BASELINE_LANE, places: baselinePlaces });
+    }
 
-    await startMitm("mitm-headroom-client");
+    // 3. Each arm of the proxy lane: its upstream mitmproxy, the proxy under test (with the arm's flags) sending
+    //    through it, and the client-side mitmproxy in front of the proxy.
+    const armLanes: Array<{ arm: Arm; places: LocalPlaces }> = [];
+    for (const arm of arms) {
+      const armPlaces: LocalPlaces = { ...places, serviceUrls: {} };
+      const vars = armEnvironment(arm);
+      await startMitm("mitm-headroom-upstream", vars, armPlaces, `mitm-${arm.name}-upstream`);
+      await startProxy(options, description, group, armPlaces, base, arm);
+      await startMitm("mitm-headroom-client", vars, armPlaces, `mitm-${arm.name}-client`);
+      armLanes.push({ arm, places: armPlaces });
+    }
 
     // 4. Claude Code in each lane, one after the other, each from the same fresh project copy and HOME.
-    for (const lane of ["direct", "headroom"] as const) {
+    const runs = [
+      ...directLanes.map(({ lane, places: lanePlaces }) => ({ lane, service: "claude-direct" as ServiceName, vars: { DIRECT_LANE: lane }, lanePlaces })),
+      ...armLanes.map(({ arm, places: lanePlaces }) => ({ lane: arm.name, service: "claude-headroom" as ServiceName, vars: armEnvironment(arm), lanePlaces })),
+    ];
+    for (const { lane, service, vars, lanePlaces } of runs) {
       if (group.isStopping) break;
-      const service: ServiceName = lane === "direct" ? "claude-direct" : "claude-headroom";
       resetDir(dirs.project, options.project);
       resetDir(dirs.home);
       const env = {
         ...base,
-        ...serviceEnvironment(description, service, options.env, places),
+        ...serviceEnvironment(description, service, { ...options.env, ...vars }, lanePlaces),
         HOME: dirs.home,
         PATH: `${NODE_BIN}:${base.PATH ?? ""}`,
         ...(apiKey ? { ANTHROPIC_API_KEY: apiKey } : {}),
@@ -202,7 +251,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
       };
       options.log(`claude (${lane}): running in ${dirs.project}`);
       const result = await group.run({
-        name: service,
+        name: lane === "direct" || lane === DEFAULT_ARM ? service : `claude-${lane}`,
         command: "bash",
         args: [CLAUDE_LANE_SCRIPT],
         env,
@@ -212,15 +261,21 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
       clients.push({ lane, ...result });
       options.log(`claude (${lane}): exit ${result.timedOut ? "timeout" : result.exitCode}`);
     }
+
+    // 5. The proxy's own account of the run, from its stats endpoint, before it stops.
+    if (options.proxy === "headroom" && clients.length === runs.length) {
+      for (const { arm, places: lanePlaces } of armLanes) await saveProxyStats(lanePlaces, options.capturesDir, arm, options.log);
+    }
   } finally {
     await group.stopAll();
     for (const signal of STOP_SIGNALS) process.removeListener(signal, stopOnSignal);
   }
 
-  const ok = clients.length === 2 && clients.every((c) => c.exitCode === 0);
-  const result: RunResult = { ok, clients, captures, mockDigestLog, runDir };
+  const expected = 1 + (options.baseline ? 1 : 0) + arms.length;
+  const ok = clients.length === expected && clients.every((c) => c.exitCode === 0);
+  const result: RunResult = { ok, clients, captures, captureFiles, mockDigestLog, runDir };
   // A failed lane leaves partial captures: its output, not a half report, is what the user needs to see.
-  if (ok && options.report) result.report = await buildReports(options.capturesDir);
+  if (ok && options.report) result.report = await buildReports(options.capturesDir, arms.map((arm) => arm.name));
   if (ok && !options.keepRunDir && !options.runDir) rmSync(runDir, { recursive: true, force: true });
   return result;
 }
@@ -261,39 +316,60 @@ async function startProxy(
   group: ProcessGroup,
   places: LocalPlaces,
   base: Record<string, string>,
+  arm: Arm,
 ): Promise<void> {
-  const env = { ...base, ...serviceEnvironment(description, "headroom-proxy", options.env, places) };
+  const vars = { ...options.env, ...armEnvironment(arm) };
+  const env = { ...base, ...serviceEnvironment(description, "headroom-proxy", vars, places) };
+  const name = arm.name === DEFAULT_ARM ? "headroom-proxy" : `${arm.name}-proxy`;
   if (options.proxy === "standin") {
     const started = await group.start({
-      name: "headroom-proxy",
+      name,
       command: process.execPath,
-      args: ["--import", "tsx", repoPath("scripts", "src", "standin-proxy", "cli.ts"), "--host", "127.0.0.1", "--port", "0"],
+      args: ["--import", "tsx", repoPath("scripts", "src", "standin-proxy", "cli.ts"), "--host", "127.0.0.1", "--port", "0", ...arm.proxyArgs],
       env,
       cwd: REPO_ROOT,
       readiness: { pattern: LISTENING, timeoutMs: READY_MS },
     });
     places.serviceUrls["headroom-proxy"] = new URL(started.match[1]!).origin;
-    options.log(`headroom-proxy: stand-in at ${places.serviceUrls["headroom-proxy"]}`);
+    options.log(`${name}: stand-in at ${places.serviceUrls["headroom-proxy"]}`);
     return;
   }
   const port = await freePort();
-  const [command, ...args] = localCommand(description, "headroom-proxy", places, headroomCommand(options.env));
+  const [command, ...args] = localCommand(description, "headroom-proxy", places, headroomCommand(options.env), vars);
   const portIndex = args.indexOf("--port") + 1;
   if (portIndex > 0) args[portIndex] = String(port);
   const started = await group.start({
-    name: "headroom-proxy",
+    name,
     command: command!,
     args,
     env: {
       ...env,
       ...HEADROOM_QUIET,
+      ...(existsSync(VENV_TIKTOKEN_CACHE) ? { TIKTOKEN_CACHE_DIR: VENV_TIKTOKEN_CACHE } : {}),
       ...(options.api === "mock" ? HEADROOM_OFFLINE : {}),
-      HOME: path.join(path.dirname(places.certsDir), "home-headroom-proxy"),
+      HOME: path.join(path.dirname(places.certsDir), `home-${name}`),
     },
     readiness: { httpGet: `http://127.0.0.1:${port}/livez`, timeoutMs: 180_000 },
   });
   places.serviceUrls["headroom-proxy"] = `http://127.0.0.1:${port}`;
-  options.log(`headroom-proxy: real Headroom (${command}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
+  options.log(`${name}: real Headroom (${command} ${args.filter((a) => a.startsWith("--no-")).join(" ")}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
+}
+
+/**
+ * Save Headroom's own account of the run (GET /stats) as <arm>-proxy-stats.json, for the proxy report to set
+ * beside what the captures measured. A proxy without the endpoint (the stand-in) or an error only logs a line.
+ */
+async function saveProxyStats(places: LocalPlaces, capturesDir: string, arm: Arm, log: (line: string) => void): Promise<void> {
+  const url = `${places.serviceUrls["headroom-proxy"]}/stats`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    if (!response.ok) return log(`${arm.name}: ${url} answered ${response.status}; no proxy stats saved`);
+    const file = path.join(capturesDir, `${arm.name}-proxy-stats.json`);
+    writeFileSync(file, JSON.stringify(await response.json(), null, 2) + "\n", { mode: 0o600 });
+    log(`${arm.name}: proxy stats -> ${file}`);
+  } catch (error) {
+    log(`${arm.name}: could not read ${url}: ${(error as Error).message}`);
+  }
 }
 
 /** Is `command` an existing file, or a name found on PATH? */
@@ -309,9 +385,14 @@ function headroomCommand(env: Readonly<Record<string, string | undefined>>): str
 
 /** As in Dockerfile.headroom: the harness must not add traffic of its own (telemetry beacon, cost-map fetch). */
 const HEADROOM_QUIET = { HEADROOM_BEACON: "off", DO_NOT_TRACK: "1", LITELLM_LOCAL_MODEL_COST_MAP: "True" };
-/** As in compose.real-headroom.yml: offline, refuse model downloads up front and don't wait long for tiktoken. */
+/**
+ * As in compose.real-headroom.yml: offline, refuse model downloads up front (HEADROOM_OFFLINE), keep the rule-based
+ * compressors and leave out the one that needs its model (Kompress), and don't wait long for a tiktoken vocabulary
+ * that is not cached (o200k_base: Headroom then estimates its own Claude counts by characters).
+ */
 const HEADROOM_OFFLINE = {
   HEADROOM_OFFLINE: "1",
+  HEADROOM_DISABLE_KOMPRESS: "1",
   HEADROOM_NO_SUBSCRIPTION_TRACKING: "1",
   HEADROOM_TIKTOKEN_LOAD_TIMEOUT_SECONDS: "2",
 };

@@ -9,7 +9,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { failWithUsageLine } from "../shared/cli.js";
 import { announceListening, closeOnSignals, logLine } from "../shared/readiness.js";
-import { DEFAULT_READ_FILE } from "./conversation.js";
+import { DEFAULT_SCENARIO, loadScenario, scenarioNames } from "./scenario.js";
 import { DEFAULT_EVENT_DELAY_MS, DEFAULT_HOSTNAMES, startMockAnthropic } from "./server.js";
 
 const argv = yargs(hideBin(process.argv))
@@ -31,13 +31,15 @@ const argv = yargs(hideBin(process.argv))
   .option("plain-http", { type: "boolean", default: false, describe: "Serve plain HTTP instead of HTTPS" })
   .option("digest-log", { type: "string", describe: "Append one JSON line per request: received_at, method, route, path, size, sha256" })
   .option("event-delay-ms", { type: "number", default: DEFAULT_EVENT_DELAY_MS, describe: "Pause between SSE events" })
-  .option("read-file", {
+  .option("scenario", {
     type: "string",
-    describe: `File the scripted tool turn reads: absolute, or relative to Claude Code's working directory (default ${DEFAULT_READ_FILE})`,
+    default: DEFAULT_SCENARIO,
+    describe: `Session to play: a file name in scripts/src/mock-anthropic/scenarios/ without .yml (${scenarioNames().join(", ")}), or a path to a .yml file`,
   })
   .check((args) => {
     if (!Number.isInteger(args.port) || args.port < 0 || args.port > 65535) throw new Error("--port must be a whole number from 0 to 65535");
     if (!Number.isFinite(args["event-delay-ms"]) || args["event-delay-ms"] < 0) throw new Error("--event-delay-ms must be a number >= 0");
+    loadScenario(args.scenario); // a missing or malformed scenario is a usage error (exit 2), said in one line
     return true;
   })
   .strict()
@@ -54,7 +56,7 @@ try {
     hostnames: argv.hostname.map(String),
     digestLog: argv["digest-log"],
     eventDelayMs: argv["event-delay-ms"],
-    readFile: argv["read-file"],
+    scenario: loadScenario(argv.scenario),
   });
   closeOnSignals("mock-anthropic", mock.close);
   announceListening({ url: mock.url, ca: mock.caCertPath ?? null });

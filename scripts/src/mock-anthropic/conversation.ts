@@ -1,22 +1,21 @@
 /**
- * The scripted conversation. Each answer depends only on the request (no session state), so retries and the
- * proxied lane get the same answers as the direct lane:
+ * The scripted conversation: the scenario's steps, played from what each request contains (no session state), so
+ * retries and the proxied lane get the same answers as the direct lane:
  *
- *   - the request offers a `Read` tool and no tool_result has come back yet  -> a text block, then tool_use Read
- *     of a file in Claude Code's working directory (README.md unless told otherwise);
- *   - the last user message carries a tool_result                             -> final text starting with
- *     FINAL_MARKER that names the size of what came back;
- *   - anything else (side requests without tools, e.g. small haiku calls)    -> a short plain text answer.
+ *   - the request offers tools and its messages carry N tool_results  -> step N of the scenario: a tool_use (with the
+ *     text before it) when the request offers that tool, else the answer;
+ *   - once every tool step has its result                            -> the answer, starting with FINAL_MARKER and
+ *     naming the size of each tool result the conversation carries (what the model was given);
+ *   - anything else (side requests without tools, e.g. small haiku calls) -> a short plain text answer.
  */
-import { isAbsolute, join } from "node:path";
 import { anthropicId } from "../shared/anthropic-errors.js";
+import { resolveInput, type Scenario } from "./scenario.js";
 import type { ContentBlock, MessagesRequest, ReplyBlock, StopReason } from "./types.js";
 
 /** Every final answer of the scripted conversation starts with this. */
 export const FINAL_MARKER = "MOCK-FINAL:";
 /** Plain answers (no tools offered) start with this. */
 export const PLAIN_MARKER = "MOCK-TEXT:";
-export const DEFAULT_READ_FILE = "README.md";
 
 export type ReplyKind = "tool_use" | "final" | "plain";
 
@@ -24,11 +23,6 @@ export interface ScriptedReply {
   kind: ReplyKind;
   content: ReplyBlock[];
   stop_reason: StopReason;
-}
-
-export interface ConversationOptions {
-  /** File the tool turn reads: absolute, or relative to the working directory Claude Code states. */
-  readFile?: string;
 }
 
 function blocksOf(content: string | ContentBlock[] | undefined): ContentBlock[] {
@@ -73,44 +67,55 @@ function text(value: string): ReplyBlock {
   return { type: "text", text: value };
 }
 
-/** Decide the answer to one /v1/messages request. */
-export function scriptReply(request: MessagesRequest, options: ConversationOptions = {}): ScriptedReply {
-  const lastUser = [...request.messages].reverse().find((m) => m.role === "user");
-  const results = toolResults(lastUser?.content);
-  if (results.length > 0) {
-    const described = results.map((r) => {
+/** What the model was given back by each tool, e.g. "Bash: 29330 characters in 152 lines". */
+function describeResults(request: MessagesRequest): string {
+  const names = new Map<string, string>();
+  for (const m of request.messages) for (const b of blocksOf(m.content)) if (b.type === "tool_use" && b.id) names.set(b.id, String(b.name));
+  const described = request.messages.flatMap((m) =>
+    toolResults(m.content).map((r) => {
       const body = toolResultText(r);
       const lines = body === "" ? 0 : body.split("\n").length;
-      return `${r.is_error ? "an error of" : ""}${body.length} characters in ${lines} lines`.trim();
-    });
-    return {
-      kind: "final",
-      content: [text(`${FINAL_MARKER} the tool returned ${described.join("; ")}. This answer comes from the mock Anthropic API.`)],
-      stop_reason: "end_turn",
-    };
-  }
+      const tool = names.get(String(r.tool_use_id)) ?? "tool";
+      return `${tool}: ${r.is_error ? "an error of " : ""}${body.length} characters in ${lines} lines`;
+    }),
+  );
+  return described.join("; ");
+}
 
-  const anyToolResult = request.messages.some((m) => toolResults(m.content).length > 0);
-  if (hasTool(request, "Read") && !anyToolResult) {
-    const wanted = options.readFile ?? DEFAULT_READ_FILE;
+/** Decide the answer to one /v1/messages request. */
+export function scriptReply(request: MessagesRequest, scenario: Scenario): ScriptedReply {
+  if ((request.tools ?? []).length === 0) {
+    return { kind: "plain", content: [text(`${PLAIN_MARKER} ok.`)], stop_reason: "end_turn" };
+  }
+  const done = request.messages.reduce((sum, m) => sum + (m.role === "user" ? toolResults(m.content).length : 0), 0);
+  const step = scenario.steps[Math.min(done, scenario.steps.length - 1)]!;
+  if ("tool" in step && hasTool(request, step.tool)) {
     const cwd = findWorkingDirectory(request);
-    const filePath = isAbsolute(wanted) ? wanted : cwd ? join(cwd, wanted) : null;
-    if (filePath) {
+    if (cwd === null && JSON.stringify(step.input).includes("$CWD")) {
       return {
-        kind: "tool_use",
-        content: [
-          text(`I'll read ${wanted} first.`),
-          { type: "tool_use", id: anthropicId("toolu"), name: "Read", input: { file_path: filePath } },
-        ],
-        stop_reason: "tool_use",
+        kind: "plain",
+        content: [text(`${PLAIN_MARKER} no working directory found in the prompt, so no ${step.tool} call.`)],
+        stop_reason: "end_turn",
       };
     }
     return {
-      kind: "plain",
-      content: [text(`${PLAIN_MARKER} no working directory found in the prompt, so nothing to read.`)],
-      stop_reason: "end_turn",
+      kind: "tool_use",
+      content: [
+        ...(step.say ? [text(step.say)] : []),
+        { type: "tool_use", id: anthropicId("toolu"), name: step.tool, input: resolveInput(step.input, cwd ?? "") },
+      ],
+      stop_reason: "tool_use",
     };
   }
-
-  return { kind: "plain", content: [text(`${PLAIN_MARKER} ok.`)], stop_reason: "end_turn" };
+  // A request that offers other tools than the session's (a side request) gets plain text, as before the first step.
+  if ("tool" in step && done === 0) {
+    return { kind: "plain", content: [text(`${PLAIN_MARKER} ok.`)], stop_reason: "end_turn" };
+  }
+  const answer = "answer" in step ? step.answer : `The ${step.tool} tool is not offered, so I stop here.`;
+  const results = describeResults(request);
+  return {
+    kind: "final",
+    content: [text(`${FINAL_MARKER} ${answer}${results ? ` (Tool results: ${results}.)` : ""} This answer comes from the mock Anthropic API.`)],
+    stop_reason: "end_turn",
+  };
 }

@@ -5,7 +5,8 @@
  *   - HTTPS with a throwaway CA by default: clients and mitmproxy do the same TLS they would against Anthropic;
  *   - SSE paced by eventDelayMs: streaming is real, so "captures pass SSE through unbuffered" can be tested;
  *   - usage with cache fields from the prompt prefix (usage.ts): prompt-cache effects show in captures;
- *   - a scripted tool_use turn (conversation.ts): Claude Code runs a tool and sends a tool_result back;
+ *   - a scripted session (conversation.ts, one scenario file each): Claude Code runs real tools and sends their
+ *     results back, turn after turn;
  *   - a digest of every request body exactly as received: the e2e checks captures are byte-faithful.
  */
 import { buffer } from "node:stream/consumers";
@@ -20,6 +21,7 @@ import { anthropicId, sendAnthropicError } from "../shared/anthropic-errors.js";
 import { ensureTlsMaterial } from "../shared/tls.js";
 import { scriptReply, type ReplyKind } from "./conversation.js";
 import { formatEvent, messageJson, streamEvents, type Answer } from "./response.js";
+import { loadScenario, type Scenario } from "./scenario.js";
 import type { MessagesRequest } from "./types.js";
 import { countInputTokens, PromptCache } from "./usage.js";
 
@@ -40,8 +42,8 @@ export interface MockAnthropicOptions {
   digestLog?: string;
   /** Pause between SSE events. */
   eventDelayMs?: number;
-  /** File the tool turn reads (absolute, or relative to Claude Code's working directory). */
-  readFile?: string;
+  /** The session to play (default: DEFAULT_SCENARIO). */
+  scenario?: Scenario;
   /** Where log lines go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -130,6 +132,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
   const eventDelayMs = options.eventDelayMs ?? DEFAULT_EVENT_DELAY_MS;
   const log = options.log ?? ((line: string) => process.stderr.write(`[mock-anthropic] ${line}\n`));
   const cache = new PromptCache();
+  const scenario = options.scenario ?? loadScenario();
   const requests: ReceivedRequest[] = [];
 
   let caCertPath: string | undefined;
@@ -193,7 +196,7 @@ export async function startMockAnthropic(options: MockAnthropicOptions = {}): Pr
       return sendJson(res, { input_tokens: countInputTokens(request) });
     }
 
-    const reply = scriptReply(request, { readFile: options.readFile });
+    const reply = scriptReply(request, scenario);
     record.reply = reply.kind;
     const answer: Answer = {
       id: anthropicId("msg"),

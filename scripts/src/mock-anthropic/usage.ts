@@ -1,7 +1,10 @@
 /**
  * Token counts and prompt caching, modelled closely enough that captures show what a proxy does to them.
  *
- * Tokens are estimated from UTF-8 bytes (about 4 bytes per token). The prompt is the sequence of blocks Anthropic
+ * Tokens are counted with a real BPE tokenizer (cl100k_base from the npm package gpt-tokenizer, data bundled, no
+ * download). Claude's own tokenizer is not public; a BPE count follows the content closely, so a tool result a
+ * proxy shrinks by 60 % shows as clearly fewer prompt tokens, and compact JSON counts differently from prose as it
+ * does on the real API. The prompt is the sequence of blocks Anthropic
  * caches over: each tool, then each system block, then each message's content blocks, in order. A block carrying
  * `cache_control` is a breakpoint. As on the real API, a request reads from cache the longest prefix that ends at a
  * block boundary, at most LOOKBACK_BLOCKS before one of its breakpoints, and was written by an earlier request
@@ -9,15 +12,27 @@
  * the rest is plain input. So a second turn of the same conversation shows cache reads.
  */
 import { createHash } from "node:crypto";
+import { countTokens } from "gpt-tokenizer/encoding/cl100k_base";
 import type { ContentBlock, MessagesRequest } from "./types.js";
 
-export const BYTES_PER_TOKEN = 4;
 /** Anthropic checks for hits at up to 20 block boundaries before each breakpoint. */
 export const LOOKBACK_BLOCKS = 20;
 
+/** Text that looks like a special token (`<|endoftext|>`) is ordinary text in a prompt, not a reason to fail. */
+const AS_PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
+/** Most blocks (tools, system, earlier turns) come back unchanged every turn: count each distinct text once. */
+const counted = new Map<string, number>();
+const COUNTED_LIMIT = 2000;
+
 export function estimateTokens(text: string): number {
-  const bytes = Buffer.byteLength(text, "utf8");
-  return bytes === 0 ? 0 : Math.max(1, Math.ceil(bytes / BYTES_PER_TOKEN));
+  if (text === "") return 0;
+  const known = counted.get(text);
+  if (known !== undefined) return known;
+  const tokens = Math.max(1, countTokens(text, AS_PLAIN_TEXT));
+  if (counted.size >= COUNTED_LIMIT) counted.clear();
+  counted.set(text, tokens);
+  return tokens;
 }
 
 export interface PromptBlock {

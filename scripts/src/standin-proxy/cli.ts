@@ -17,6 +17,7 @@ const argv = yargs(hideBin(process.argv))
   )
   .option("host", { type: "string", default: "127.0.0.1", describe: "Address to listen on" })
   .option("port", { type: "number", default: DEFAULT_PORT, describe: "Port to listen on (0: the OS chooses)" })
+  .option("optimize", { type: "boolean", default: true, describe: "Shorten long tool results; --no-optimize forwards every body unchanged (passthrough, as Headroom's --no-optimize)" })
   .epilog(
     "Environment: ANTHROPIC_TARGET_API_URL (default https://api.anthropic.com), HTTPS_PROXY / HTTP_PROXY, " +
       "NODE_EXTRA_CA_CERTS / SSL_CERT_FILE (extra trusted CA), HEADROOM_PROXY_TOKEN, STANDIN_MAX_TOOL_RESULT_CHARS (default 800).",
@@ -33,6 +34,7 @@ const argv = yargs(hideBin(process.argv))
 let options: StandinProxyOptions;
 try {
   options = { ...optionsFromEnv(), host: argv.host, port: argv.port };
+  if (!argv.optimize) options.maxToolResultChars = Number.POSITIVE_INFINITY;
 } catch (error) {
   logLine("standin-proxy", (error as Error).message);
   process.exit(2);
