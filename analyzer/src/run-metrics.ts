@@ -72,21 +72,9 @@ function pairedCost(head: ReportHeadJson, arm: Arm): number | null {
   return pairedTokens(head, arm, "prompt_tokens") === null ? null : numberAt(cost, "usd");
 }
 
-/** Failed exchanges of one lane: transport errors plus responses with status 400 or above. */
-function failedExchanges(head: ReportHeadJson, arm: Arm): number | null {
-  const lane = field(head, "summary", arm);
-  const statuses = field(lane, "statuses");
-  const errors = field(lane, "errors");
-  if (!statuses || typeof statuses !== "object" || !Array.isArray(errors)) return null;
-  let failed = 0;
-  for (const [status, count] of Object.entries(statuses as Record<string, unknown>)) {
-    if (Number(status) >= 400 && typeof count === "number") failed += count;
-  }
-  for (const error of errors) {
-    const status = field(error, "status");
-    if (typeof status !== "number" || status < 400) failed += 1;
-  }
-  return failed;
+/** Failed Anthropic API calls of one lane (`summary.<lane>.api_errors`); older reports did not tell them apart. */
+function failedApiCalls(head: ReportHeadJson, arm: Arm): number | null {
+  return numberAt(head, "summary", arm, "api_errors");
 }
 
 /** Prefix breaks of one lane (`summary.<lane>.cache_prefix.breaks`), from reports that check the prefix. */
@@ -98,8 +86,8 @@ function prefixBreaks(head: ReportHeadJson, arm: Arm): number | null {
 /** Messages API turns per conversation, from reports that group exchanges into conversations. */
 function turnsPerConversation(head: ReportHeadJson, arm: Arm): number | null {
   const lane = field(head, "summary", arm);
-  const conversations = numberAt(lane, "conversations") ?? numberAt(lane, "conversations", "count");
-  const turns = numberAt(lane, "turns") ?? numberAt(lane, "conversations", "turns") ?? numberAt(lane, "cache_prefix", "turns");
+  const conversations = numberAt(lane, "conversations", "count");
+  const turns = numberAt(lane, "conversations", "turns");
   if (conversations === null || turns === null || conversations === 0) return null;
   return turns / conversations;
 }
@@ -168,11 +156,11 @@ export const METRICS: readonly MetricDefinition[] = [
   },
   {
     name: "errors",
-    description: "failed exchanges in the lane (transport errors and responses with status >= 400)",
+    description: "failed Anthropic API calls in the lane (/v1/...: status >= 400, a transport error, or no response)",
     unit: "count",
     better: "lower",
     delta: "absolute",
-    arm: failedExchanges,
+    arm: failedApiCalls,
   },
   {
     name: "prefix_breaks",

@@ -59,6 +59,10 @@ export interface LaneSummary {
   errors: LaneError[];
   /** Where consecutive turns of a conversation stopped resending the earlier turn unchanged (cache-prefix.ts). */
   cache_prefix: CachePrefix;
+  /** Anthropic API exchanges (`/v1/...`) that failed: status >= 400, a transport error, or no response. */
+  api_errors: number;
+  /** Messages API conversations (conversation.ts) and their turns, retried exchanges not counted. */
+  conversations: { count: number; turns: number };
 }
 
 /** Token totals over the pairs where both sides carry usage, so both cover the same requests. */
@@ -206,7 +210,9 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[], view
   const ends: number[] = [];
   const firstBytes: number[] = [];
   const errors: LaneError[] = [];
+  let apiErrors = 0;
   for (const exchange of exchanges) {
+    if (isFailedApiCall(exchange)) apiErrors += 1;
     const status = exchange.response_status === null ? "none" : String(exchange.response_status);
     statuses[status] = (statuses[status] ?? 0) + 1;
     requestBytes += exchange.request_body_size ?? 0;
@@ -226,7 +232,22 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[], view
     first_byte_ms_median: tenth(median(firstBytes)),
     errors,
     cache_prefix: cachePrefix(view, paths),
+    api_errors: apiErrors,
+    conversations: conversationCounts(view),
   };
+}
+
+/** A call to the Anthropic API (`/v1/...`) that failed. Other routes (Claude Code's settings, telemetry) are not the model's. */
+function isFailedApiCall(exchange: Exchange): boolean {
+  if (!exchange.path.startsWith("/v1/")) return false;
+  return exchange.error !== null || exchange.response_status === null || exchange.response_status >= 400;
+}
+
+/** How many conversations a lane held and how many turns they took (a retried exchange is not a turn). */
+function conversationCounts(view: LaneView): { count: number; turns: number } {
+  let turns = 0;
+  for (const conversation of view.conversations.list) turns += conversation.turns.filter((turn) => !view.retries.has(turn)).length;
+  return { count: view.conversations.list.length, turns };
 }
 
 /** The largest change of the tools count over the pairs, signed; a removal wins a tie (dropped tools matter more). */

@@ -37,6 +37,8 @@ function report(direct: ArmFigures, headroom: ArmFigures, extra: Record<string, 
     first_byte_ms_median: arm.firstByte ?? 300,
     end_ms_median: 1000,
     errors: [],
+    api_errors: arm.errors ?? 0,
+    conversations: { count: 2, turns: 6 },
   });
   return {
     schema_version: 1,
@@ -86,6 +88,7 @@ describe("aggregate: figures", () => {
     expect(prompt.direct).toEqual({ n: 3, mean: 1100, median: 1100, sd: 100, not_counted: 0 });
     expect(prompt.headroom).toEqual({ n: 3, mean: 900, median: 900, sd: 0, not_counted: 0 });
     expect(prompt.delta.value).toBeCloseTo((900 / 1100 - 1) * 100, 10);
+    expect(result.metrics.turns_per_conversation!.headroom).toMatchObject({ n: 3, mean: 3 });
   });
 
   it("a known true difference (-20 % prompt tokens): interval holds it, excludes 0, verdict better", async () => {

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { renderJunit } from "../src/ci-outputs.js";
 import { evaluateGates, parseGates } from "../src/gates.js";
 import { runGateValues } from "../src/run-metrics.js";
-import { ANALYZER, CLI, expectOneLineError, REPO, runCli, tempDir } from "./helpers.js";
+import { ANALYZER, CLI, expectOneLineError, messagesBody, REPO, runCli, tempDir, v1Record, writeJsonl } from "./helpers.js";
 
 const FIXTURES = join(ANALYZER, "test", "fixtures");
 const DIFF = ["network-diff", "--direct", join(FIXTURES, "v1-direct.jsonl"), "--headroom", join(FIXTURES, "v1-headroom.jsonl")];
@@ -71,12 +71,12 @@ describe("headroom-analyze network-diff --fail-on", () => {
     const [md, json, junit, summary] = ["r.md", "r.json", "ci/junit.xml", "summary.md"].map((name) => join(dir, name)) as [string, string, string, string];
     const run = spawnSync(
       process.execPath,
-      [CLI, ...DIFF, "-o", md, "--json-output", json, "--quiet", "--scenario", "read-file", "--fail-on", "errors > 0", "--fail-on", "cache_hit_delta_pct < -5", "--junit", junit, "--github-step-summary"],
+      [CLI, ...DIFF, "-o", md, "--json-output", json, "--quiet", "--scenario", "read-file", "--fail-on", "tools_count_delta > 1", "--fail-on", "cache_hit_delta_pct < -5", "--junit", junit, "--github-step-summary"],
       { cwd: REPO, encoding: "utf8", env: { ...process.env, GITHUB_STEP_SUMMARY: summary } },
     );
     expect(run.status).toBe(3);
     expect(run.stderr).toBe("");
-    expect(readFileSync(md, "utf8")).toContain("| `errors > 0` | 1 | **FAILED** |");
+    expect(readFileSync(md, "utf8")).toContain("| `tools_count_delta > 1` | 2 | **FAILED** |");
     const report = JSON.parse(readFileSync(json, "utf8"));
     expect(report.scenario).toBe("read-file");
     expect(report.gates.map((gate: { failed: boolean }) => gate.failed)).toEqual([true, false]);
@@ -86,7 +86,7 @@ describe("headroom-analyze network-diff --fail-on", () => {
     const appended = readFileSync(summary, "utf8");
     expect(appended).toMatch(/^### headroom vs direct — read-file: 3 paired requests/);
     expect(appended).toContain("| prompt_tokens (tokens) | 4532 | 4012 | -11.5 % |");
-    expect(appended).toContain("| `errors > 0` | 1 | **FAILED** |");
+    expect(appended).toContain("| `tools_count_delta > 1` | 2 | **FAILED** |");
   });
 
   it("malformed or unknown -> exit 64 naming it, no report written", () => {
@@ -101,6 +101,21 @@ describe("headroom-analyze network-diff --fail-on", () => {
       expect(expectOneLineError(result)).toContain(named);
     }
     expect(existsSync(json)).toBe(false);
+  });
+
+  it("errors count failed Anthropic API calls (a 529), not Claude Code's settings fetch (a 404 only the direct lane makes)", () => {
+    const dir = tempDir();
+    const turn = messagesBody();
+    const settings = { method: "GET", url: "https://api.anthropic.com/api/claude_code/settings", response_status: 404, request_json: undefined, usage: null };
+    const direct = writeJsonl(dir, "d.jsonl", [v1Record(1, null, settings), v1Record(2, turn)]);
+    const headroom = writeJsonl(dir, "h.jsonl", [v1Record(1, turn, { response_status: 529, usage: null }), v1Record(2, turn)]);
+    const json = join(dir, "r.json");
+    const result = runCli(["--direct", direct, "--headroom", headroom, "--json-output", json, "--quiet", "--fail-on", "errors > 0", "--fail-on", "errors_delta != 1"]);
+    expect(result.status).toBe(3);
+    const report = JSON.parse(readFileSync(json, "utf8"));
+    expect(report.summary.direct.api_errors).toBe(0);
+    expect(report.summary.headroom.api_errors).toBe(1);
+    expect(report.gates.map((gate: { value: number; failed: boolean }) => [gate.value, gate.failed])).toEqual([[1, true], [1, false]]);
   });
 
   it("--github-step-summary outside GitHub Actions says nothing was written", () => {
