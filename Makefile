@@ -47,8 +47,8 @@ test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 	npx tsc -p scripts/tsconfig.json --noEmit
 	npm test -w scripts
 
-test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy
-	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts
+test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy; make matrix
+	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts e2e/matrix.e2e.ts
 
 test: test-analyzer test-addon test-scripts test-workflows test-e2e ## Run every test
 
@@ -127,15 +127,16 @@ lanes-docker: setup ## Compose against the real API with the real Headroom (ANTH
 # --- Repeats, the CI matrix, gates ---------------------------------------------------------------------------
 ACTIONLINT_VERSION := v1.7.12
 ACTIONLINT := .cache/go-bin/actionlint
+ACTIONLINT_STAMP := .cache/go-bin/.actionlint-$(ACTIONLINT_VERSION)
 GO_ENV := GOBIN=$(CURDIR)/.cache/go-bin GOPATH=$(CURDIR)/.cache/go GOMODCACHE=$(CURDIR)/.cache/go/mod GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS=-modcacherw
 
-$(ACTIONLINT): Makefile
+$(ACTIONLINT_STAMP):
 	@command -v go >/dev/null || { echo "actionlint needs Go (https://go.dev/dl/): install it, then run make again"; exit 1; }
 	$(GO_ENV) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
 	@touch $@
 
-test-workflows: $(ACTIONLINT) ## Check .github/workflows with actionlint (pinned, installed from its Go module)
-	$(ACTIONLINT) -color=never
+test-workflows: $(ACTIONLINT_STAMP) ## Check .github/workflows with actionlint (pinned, installed from its Go module)
+	$(ACTIONLINT) -no-color -shellcheck= -pyflakes=
 
 matrix: setup ## The CI matrix offline on this machine: scenarios x SHARDS=2 jobs x REPEAT=2 runs (mock API, stand-in; PROXY=headroom), then aggregate with gates
 	node --import tsx scripts/src/matrix/matrix.ts run $(REPEAT_ARG)

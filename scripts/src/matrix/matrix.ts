@@ -113,7 +113,7 @@ async function main(): Promise<number> {
     .option("shards", { type: "number", default: Number(env.SHARDS || 2), describe: "repeat shards per scenario: jobs that each run --repeat times (env SHARDS)" })
     .option("repeat", { type: "number", default: Number(env.REPEAT || 2), describe: "repetitions per job (env REPEAT)" })
     .option("proxy", { choices: ["standin", "headroom"], default: env.PROXY || "standin", describe: "run: the stand-in proxy or the real Headroom (env PROXY)" })
-    .option("out", { type: "string", default: path.join(REPO_ROOT, "captures", "matrix"), describe: "run: folder for the jobs' captures and reports and the aggregate" })
+    .option("out", { type: "string", default: env.MATRIX_OUT || path.join(REPO_ROOT, "captures", "matrix"), describe: "run: folder for the jobs' captures and reports and the aggregate (env MATRIX_OUT)" })
     .option("fail-on", { type: "string", array: true, nargs: 1, describe: `run: gates of the final aggregate (default: ${DEFAULT_GATES.map((gate) => `'${gate}'`).join(" ")}; env FAIL_ON, ';'-separated)` })
     .check((args) => {
       for (const name of ["shards", "repeat"] as const) {
