@@ -22,7 +22,7 @@ export interface RepeatOptions {
   /** Run one repetition into `dir`; true when every lane ran and its reports were written. */
   runOnce: (dir: string, index: number) => Promise<boolean>;
   log: (line: string) => void;
-  /** Where the progress line goes; it is redrawn in place only on a TTY. */
+  /** Where the progress lines go on a TTY (stderr by default); elsewhere they go to `log`. */
   progress?: NodeJS.WriteStream;
 }
 
@@ -64,11 +64,12 @@ export async function runRepeated(options: RepeatOptions): Promise<RepeatResult>
   for (let index = 1; index <= options.repeat; index += 1) {
     const started = process.hrtime.bigint();
     const name = `run ${index}/${options.repeat}${label}`;
-    if (tty) progress.write(`${name}: running…\n`);
+    if (tty) progress.write(`${name}: running\n`);
     const ok = await options.runOnce(repetitionDir(options.capturesDir, index), index);
     if (!ok) failed.push(index);
     const line = `${name}: ${ok ? "done" : "FAILED"} in ${seconds(started)} (${index - failed.length} ok, ${failed.length} failed)`;
-    if (tty) progress.write(`\x1b[1A\x1b[2K${line}\n`);
+    // The lanes log as they go, so the line is not redrawn in place: one line as a run starts, one as it ends.
+    if (tty) progress.write(`${line}\n`);
     else options.log(line);
   }
   const result: RepeatResult = { ok: failed.length === 0, runsDir: path.join(options.capturesDir, "runs"), failed };
