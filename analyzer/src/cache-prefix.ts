@@ -31,15 +31,21 @@ export interface CachePrefix {
 }
 
 type Section = "tools" | "system" | "messages";
-interface Placed {
-  section: Section;
-  element: PromptElement;
+const SECTIONS: readonly Section[] = ["tools", "system", "messages"];
+
+/** The element at position `at` of a prompt read as tools, then system, then messages; null past the end. */
+function elementAt(prompt: Prompt, at: number): { section: Section; element: PromptElement } | null {
+  let offset = at;
+  for (const section of SECTIONS) {
+    const elements = prompt[section];
+    if (offset < elements.length) return { section, element: elements[offset] as PromptElement };
+    offset -= elements.length;
+  }
+  return null;
 }
 
-function placed(prompt: Prompt): Placed[] {
-  const list: Placed[] = [];
-  for (const section of ["tools", "system", "messages"] as const) for (const element of prompt[section]) list.push({ section, element });
-  return list;
+function size(prompt: Prompt): number {
+  return prompt.tools.length + prompt.system.length + prompt.messages.length;
 }
 
 /** A path that mentions cache_control: not part of what the cache compares. */
@@ -71,14 +77,13 @@ function elementPath(section: Section, element: PromptElement): string {
  * starts with all of it. `paths` names JSON path ids (for the path inside the element).
  */
 export function prefixBreak(earlier: Exchange & { prompt: Prompt }, later: Exchange & { prompt: Prompt }, paths: readonly string[]): string | null {
-  const before = placed(earlier.prompt);
-  const after = placed(later.prompt);
-  for (let i = 0; i < before.length; i++) {
-    const a = before[i] as Placed;
-    const b = after[i];
+  const length = size(earlier.prompt);
+  for (let at = 0; at < length; at++) {
+    const a = elementAt(earlier.prompt, at) as { section: Section; element: PromptElement };
+    const b = elementAt(later.prompt, at);
     if (!b) {
       // The later request is shorter: the earlier element has no counterpart.
-      const last = after.at(-1);
+      const last = elementAt(later.prompt, size(later.prompt) - 1);
       return last && last.section === a.section ? `$.${a.section}[${last.element.index + 1}]` : elementPath(a.section, a.element);
     }
     if (a.section === b.section && a.element.key === b.element.key) continue;

@@ -69,6 +69,7 @@ interface DiffArgs {
   "direct-label": string;
   "headroom-label": string;
   prices?: string;
+  baseline?: string;
   quiet: boolean;
   scenario?: string;
   "fail-on"?: string[];
@@ -84,7 +85,7 @@ function oneLine(label: string, fallback: string): string {
 /** A report must not overwrite an input, nor the other report. */
 function checkOutputs(args: DiffArgs): void {
   const outputs = [args.output, args["json-output"]].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
-  const inputs = [args.direct, args.headroom].map((file) => resolve(file));
+  const inputs = [args.direct, args.headroom, args.baseline].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
   for (const output of outputs) {
     if (inputs.includes(output)) throw new UsageError(`${output} is an input capture; write the report elsewhere`);
   }
@@ -96,7 +97,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
   const gates = parseGates(args["fail-on"] ?? [], new Set(runGateValues({}).keys()));
   let gateResults: GateResult[] = [];
   const prices = args.prices ? loadPrices(args.prices) : undefined;
-  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom));
+  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom)) + (args.baseline ? await fileSize(args.baseline) : 0);
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
   const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
@@ -108,6 +109,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       pairBy: args["pair-by"],
       labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
       prices,
+      baseline: args.baseline,
       onHead: (head) => {
         gateResults = evaluateGates(gates, runGateValues(head as unknown as ReportHeadJson));
         const scenario = args.scenario === undefined ? {} : { scenario: oneLine(args.scenario, "") || undefined };
@@ -181,6 +183,11 @@ export async function main(argv: string[]): Promise<void> {
             type: "string",
             describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
           })
+          .option("baseline", {
+            type: "string",
+            describe:
+              "A second capture of the direct lane on the same task: a JSON path (indexes as [*]) or header that also differs between the direct lane and this baseline is listed as noise (json.noise, headers.noise), not as a change",
+          })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
           .option("scenario", { type: "string", requiresArg: true, describe: "The scenario or task both lanes ran; written into the JSON report so aggregate can group by it" })
           .epilog(GATES_HELP)
@@ -188,6 +195,10 @@ export async function main(argv: string[]): Promise<void> {
           .example(
             "$0 --direct captures/headroom-client.jsonl --headroom captures/headroom-upstream.jsonl --direct-label client --headroom-label upstream",
             "What the proxy changed: its input lane against its output lane",
+          )
+          .example(
+            "$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl --baseline captures/direct-baseline.jsonl",
+            "Differences a second direct run shows too are classed as noise",
           )
           .example(
             "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",

@@ -8,7 +8,10 @@
  * What defines one: the request's model, its system prompt (every block, compared without
  * `cache_control`; Claude Code's per-request billing-header block left out) and its first message.
  * Every turn of a conversation repeats all three, so they stay the same from turn to turn; a side
- * request or a subagent differs in at least one. Turns are in capture order.
+ * request or a subagent differs in at least one. A request whose system prompt changed (a proxy
+ * editing it mid-session, say) still continues its conversation when it has the same model and
+ * first message and resends all of that conversation's last messages: that edit is a prompt-cache
+ * break to report (cache-prefix.ts), not a new conversation. Turns are in capture order.
  */
 import { createHash } from "node:crypto";
 import type { Exchange, Prompt } from "./exchange.js";
@@ -50,15 +53,35 @@ function identityOf(exchange: Exchange & { prompt: Prompt }): string {
   return `${exchange.anthropic.model ?? "-"}|${system.map((block) => block.key).join(",")}|${messages[0]?.key ?? "-"}`;
 }
 
+function openingOf(exchange: Exchange & { prompt: Prompt }): string {
+  return `${exchange.anthropic.model ?? "-"}|${exchange.prompt.messages[0]?.key ?? "-"}`;
+}
+
+/** Does `later` resend every message of `earlier`, in order (compared by key)? */
+function continues(earlier: Prompt, later: Prompt): boolean {
+  if (earlier.messages.length > later.messages.length) return false;
+  return earlier.messages.every((message, i) => message.key === later.messages[i]?.key);
+}
+
 /** Group a lane's exchanges (in capture order) into conversations; other exchanges are left out. */
 export function conversationsOf(exchanges: readonly Exchange[]): Conversations {
   const byIdentity = new Map<string, Conversation>();
+  const byOpening = new Map<string, Conversation[]>();
   const list: Conversation[] = [];
   const of = new Map<Exchange, Conversation>();
   for (const exchange of exchanges) {
     if (!isConversationTurn(exchange)) continue;
     const identity = identityOf(exchange);
+    const opening = openingOf(exchange);
     let conversation = byIdentity.get(identity);
+    if (!conversation) {
+      const candidates = byOpening.get(opening) ?? [];
+      for (let i = candidates.length - 1; i >= 0 && !conversation; i--) {
+        const candidate = candidates[i] as Conversation;
+        if (continues((candidate.turns.at(-1) as Exchange & { prompt: Prompt }).prompt, exchange.prompt)) conversation = candidate;
+      }
+      if (conversation) byIdentity.set(identity, conversation);
+    }
     if (!conversation) {
       const { prompt } = exchange;
       conversation = {
@@ -72,6 +95,9 @@ export function conversationsOf(exchanges: readonly Exchange[]): Conversations {
         toolNames: exchange.anthropic.tool_names,
       };
       byIdentity.set(identity, conversation);
+      const sameOpening = byOpening.get(opening);
+      if (sameOpening) sameOpening.push(conversation);
+      else byOpening.set(opening, [conversation]);
       list.push(conversation);
     }
     conversation.turns.push(exchange);

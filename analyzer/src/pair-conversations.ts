@@ -6,7 +6,8 @@
  * A proxy may rewrite the system prompt or the first message, so the rest pair within the same model
  * by similarity — shared system blocks, the same first message, shared tool names, shared messages of
  * the first turn — and, between equally similar candidates, by order (the n-th new conversation of
- * that model in one lane with the n-th in the other).
+ * that model in one lane with the n-th in the other). A proxy may also change the model: what is
+ * left then pairs across models when at least half alike (CROSS_MODEL_SIMILARITY).
  *
  * Turns: the two turn sequences are aligned like two texts (a weighted longest common subsequence),
  * so a turn one lane lost or added leaves one turn unpaired instead of shifting all later ones.
@@ -35,6 +36,27 @@ export function similarity(a: Conversation, b: Conversation): number {
 
 /** Above this many candidate pairs of one model, leftover conversations pair by order alone. */
 const MAX_CANDIDATES = 1_000_000;
+/** Conversations of different models pair only when at least this alike. */
+export const CROSS_MODEL_SIMILARITY = 0.5;
+
+interface Candidate {
+  d: number;
+  h: number;
+  score: number;
+}
+
+/** Take candidates best first (score, then nearest in order), each conversation at most once. */
+function takeGreedily(ds: readonly Conversation[], hs: readonly Conversation[], candidates: Candidate[], into: Array<[Conversation, Conversation]>): void {
+  candidates.sort((a, b) => b.score - a.score || Math.abs(a.d - a.h) - Math.abs(b.d - b.h) || a.d - b.d);
+  const usedD = new Set<number>();
+  const usedH = new Set<number>();
+  for (const { d, h } of candidates) {
+    if (usedD.has(d) || usedH.has(h)) continue;
+    usedD.add(d);
+    usedH.add(h);
+    into.push([ds[d] as Conversation, hs[h] as Conversation]);
+  }
+}
 
 /** Pair the conversations of two lanes (each in order of first turn). */
 export function matchConversations(direct: readonly Conversation[], headroom: readonly Conversation[]): Array<[Conversation, Conversation]> {
@@ -65,22 +87,27 @@ export function matchConversations(direct: readonly Conversation[], headroom: re
   for (const [model, ds] of byModel(leftDirect)) {
     const hs = leftHeadroom.get(model);
     if (!hs) continue;
-    const candidates: Array<{ d: number; h: number; score: number }> = [];
+    const candidates: Candidate[] = [];
     const exhaustive = ds.length * hs.length <= MAX_CANDIDATES;
     for (let d = 0; d < ds.length; d++) {
       for (let h = 0; h < hs.length; h++) {
         if (exhaustive || d === h) candidates.push({ d, h, score: exhaustive ? similarity(ds[d] as Conversation, hs[h] as Conversation) : 0 });
       }
     }
-    candidates.sort((a, b) => b.score - a.score || Math.abs(a.d - a.h) - Math.abs(b.d - b.h) || a.d - b.d);
-    const usedD = new Set<number>();
-    const usedH = new Set<number>();
-    for (const { d, h } of candidates) {
-      if (usedD.has(d) || usedH.has(h)) continue;
-      usedD.add(d);
-      usedH.add(h);
-      matches.push([ds[d] as Conversation, hs[h] as Conversation]);
+    takeGreedily(ds, hs, candidates, matches);
+  }
+  const matched = new Set(matches.flat());
+  const restD = direct.filter((conversation) => !matched.has(conversation));
+  const restH = headroom.filter((conversation) => !matched.has(conversation));
+  if (restD.length && restH.length && restD.length * restH.length <= MAX_CANDIDATES) {
+    const candidates: Candidate[] = [];
+    for (let d = 0; d < restD.length; d++) {
+      for (let h = 0; h < restH.length; h++) {
+        const score = similarity(restD[d] as Conversation, restH[h] as Conversation);
+        if (score >= CROSS_MODEL_SIMILARITY) candidates.push({ d, h, score });
+      }
     }
+    takeGreedily(restD, restH, candidates, matches);
   }
   return matches;
 }
@@ -89,23 +116,25 @@ export function matchConversations(direct: readonly Conversation[], headroom: re
 const MAX_ALIGNMENT_CELLS = 4_000_000;
 
 /**
- * Align two sequences: the pairs (in order, neither index repeating) with the highest total score.
- * `score` must be positive; pairs are never crossed.
+ * Align two sequences of lengths `n` and `m`: the index pairs `[i, j]` (in order, neither index
+ * repeating, never crossed) with the highest total `score(i, j)`, which must be positive.
  */
-export function alignSequences<T>(direct: readonly T[], headroom: readonly T[], score: (d: T, h: T) => number): Array<[T, T]> {
-  const n = direct.length;
-  const m = headroom.length;
+export function alignIndexes(n: number, m: number, score: (i: number, j: number) => number): Array<[number, number]> {
   if (n === 0 || m === 0) return [];
-  if (n * m > MAX_ALIGNMENT_CELLS) return direct.slice(0, Math.min(n, m)).map((d, i) => [d, headroom[i] as T]);
+  if (n * m > MAX_ALIGNMENT_CELLS) return Array.from({ length: Math.min(n, m) }, (_, i) => [i, i]);
   const width = m + 1;
   const best = new Float64Array((n + 1) * width);
   for (let i = 1; i <= n; i++) {
+    const row = i * width;
+    const above = row - width;
     for (let j = 1; j <= m; j++) {
-      const diagonal = (best[(i - 1) * width + j - 1] as number) + score(direct[i - 1] as T, headroom[j - 1] as T);
-      best[i * width + j] = Math.max(diagonal, best[(i - 1) * width + j] as number, best[i * width + j - 1] as number);
+      const diagonal = (best[above + j - 1] as number) + score(i - 1, j - 1);
+      const up = best[above + j] as number;
+      const left = best[row + j - 1] as number;
+      best[row + j] = diagonal > up ? (diagonal > left ? diagonal : left) : up > left ? up : left;
     }
   }
-  const pairs: Array<[T, T]> = [];
+  const pairs: Array<[number, number]> = [];
   let i = n;
   let j = m;
   while (i > 0 && j > 0) {
@@ -113,12 +142,17 @@ export function alignSequences<T>(direct: readonly T[], headroom: readonly T[], 
     if (here === best[(i - 1) * width + j]) i -= 1;
     else if (here === best[i * width + j - 1]) j -= 1;
     else {
-      pairs.push([direct[i - 1] as T, headroom[j - 1] as T]);
+      pairs.push([i - 1, j - 1]);
       i -= 1;
       j -= 1;
     }
   }
   return pairs.reverse();
+}
+
+/** alignIndexes over two arrays: the aligned element pairs. */
+export function alignSequences<T>(direct: readonly T[], headroom: readonly T[], score: (d: T, h: T) => number): Array<[T, T]> {
+  return alignIndexes(direct.length, headroom.length, (i, j) => score(direct[i] as T, headroom[j] as T)).map(([i, j]) => [direct[i] as T, headroom[j] as T]);
 }
 
 /**
@@ -138,5 +172,7 @@ type Turn = Exchange & { prompt: Prompt };
 /** Pair the turns of two conversations (each in capture order). */
 export function alignTurns(direct: readonly Turn[], headroom: readonly Turn[]): Array<[Turn, Turn]> {
   const floor = 1 / (Math.min(direct.length, headroom.length) + 1);
-  return alignSequences(direct, headroom, (d, h) => turnScore(turnSignature(d), turnSignature(h), floor));
+  const d = direct.map(turnSignature);
+  const h = headroom.map(turnSignature);
+  return alignIndexes(d.length, h.length, (i, j) => turnScore(d[i] as TurnSignature, h[j] as TurnSignature, floor)).map(([i, j]) => [direct[i] as Turn, headroom[j] as Turn]);
 }

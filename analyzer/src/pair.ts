@@ -81,6 +81,11 @@ function pairByKey(direct: readonly Exchange[], headroom: readonly Exchange[], k
   return pairs;
 }
 
+/**
+ * Turns by conversation; then exchanges that are no turn (other routes, or a Messages request whose
+ * body could not be read, e.g. cut short) by path in capture order, with the other lane's non-turns
+ * and turns left unpaired. Two leftover turns never pair: they belong to different conversations.
+ */
 function pairByConversation(direct: LaneView, headroom: LaneView, directLeft: readonly Exchange[], headroomLeft: readonly Exchange[]): Pair[] {
   const notRetried = (view: LaneView) => (exchange: Exchange) => !view.retries.has(exchange);
   const pairs: Pair[] = [];
@@ -89,9 +94,16 @@ function pairByConversation(direct: LaneView, headroom: LaneView, directLeft: re
     const hTurns = h.turns.filter(notRetried(headroom)).filter(isConversationTurn);
     for (const [dTurn, hTurn] of alignTurns(dTurns, hTurns)) pairs.push({ direct: dTurn, headroom: hTurn });
   }
-  const other = (view: LaneView, list: readonly Exchange[]) => list.filter((exchange) => !view.conversations.of.has(exchange));
-  pairs.push(...pairByKey(other(direct, directLeft), other(headroom, headroomLeft), (exchange) => pairKey(exchange, "path")));
-  return pairs;
+  const paired = new Set(pairs.flatMap((pair) => [pair.direct, pair.headroom]));
+  const byPath = (exchange: Exchange) => pairKey(exchange, "path");
+  const isTurn = (view: LaneView) => (exchange: Exchange) => view.conversations.of.has(exchange);
+  const unpaired = (list: readonly Exchange[]) => list.filter((exchange) => !paired.has(exchange));
+  const directOther = directLeft.filter((exchange) => !isTurn(direct)(exchange));
+  const first = pairByKey(directOther, unpaired(headroomLeft), byPath);
+  for (const pair of first) paired.add(pair.headroom);
+  const headroomOther = unpaired(headroomLeft).filter((exchange) => !isTurn(headroom)(exchange));
+  const second = pairByKey(unpaired(directLeft).filter(isTurn(direct)), headroomOther, byPath);
+  return [...pairs, ...first, ...second];
 }
 
 /** Pair two lanes (each seen through viewLane). */

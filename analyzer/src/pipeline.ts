@@ -2,10 +2,9 @@
  * The pipeline in one place: load -> normalize/redact -> pair -> compare -> summarize -> render.
  * The CLI only parses options, calls these and writes files.
  *
- * Every pair is compared before anything is rendered, because the report opens with figures over
- * all pairs (the verdict); the compact per-pair diffs (path lists, no bodies) are kept, then
- * rendered one at a time and the rendered pieces handed to sinks, so the report text of a big
- * capture is never held at once.
+ * All pairs are compared first (their diffs are small: path strings are shared with the path
+ * table), so the report head can summarize them; then the report is rendered piece by piece and
+ * handed to sinks, so the rendered text of a big capture is never held at once.
  */
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -16,6 +15,8 @@ import type { Lane } from "./exchange.js";
 import type { LaneMessage, LaneRequest } from "./lane-worker.js";
 import { remapLeaves } from "./json-leaves.js";
 import { createContext, type NormalizeContext } from "./normalize.js";
+import { TemplateCounter } from "./json-templates.js";
+import { NoiseFilter } from "./noise.js";
 import { pairLanes, viewLane, type PairBy } from "./pair.js";
 import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
@@ -66,14 +67,22 @@ export function readLaneInWorker(name: string, file: string, context: NormalizeC
  * error is the one reported, as a sequential read would.
  */
 export async function readLanes(direct: string, headroom: string, context: NormalizeContext, options: ReadOptions = {}): Promise<[Lane, Lane]> {
+  const [directLane, headroomLane] = await readLaneFiles([["direct", direct], ["headroom", headroom]], context, options);
+  return [directLane as Lane, headroomLane as Lane];
+}
+
+/** Read lanes (name, file) at once, each in its own worker; errors reported in the order given. */
+async function readLaneFiles(files: ReadonlyArray<readonly [string, string]>, context: NormalizeContext, options: ReadOptions): Promise<Lane[]> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) {
-    return [await readLane("direct", direct, context, options), await readLane("headroom", headroom, context, options)];
+    const lanes: Lane[] = [];
+    for (const [name, file] of files) lanes.push(await readLane(name, file, context, options));
+    return lanes;
   }
-  const lanes = [readLaneInWorker("direct", direct, context, options), readLaneInWorker("headroom", headroom, context, options)] as const;
-  const [directLane, headroomLane] = await Promise.allSettled(lanes);
-  if (directLane.status === "rejected") throw directLane.reason;
-  if (headroomLane.status === "rejected") throw headroomLane.reason;
-  return [directLane.value, headroomLane.value];
+  const settled = await Promise.allSettled(files.map(([name, file]) => readLaneInWorker(name, file, context, options)));
+  return settled.map((lane) => {
+    if (lane.status === "rejected") throw lane.reason;
+    return lane.value;
+  });
 }
 
 export interface NetworkDiffOptions extends ReadOptions {
@@ -83,6 +92,8 @@ export interface NetworkDiffOptions extends ReadOptions {
   generatedAt?: Date;
   labels?: Labels;
   prices?: PriceTable;
+  /** A second capture of the direct lane: differences it shows too are noise (noise.ts). */
+  baseline?: string;
   /** Called once the report head is known, before anything is rendered; returns members to add (scenario, gates). */
   onHead?: (head: ReportHead) => Partial<ReportHead>;
 }
@@ -103,12 +114,27 @@ export interface ReportSinks {
  */
 export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSinks): Promise<ReportHead> {
   const context = createContext();
-  const [direct, headroom] = await readLanes(options.direct, options.headroom, context, options);
+  const files: Array<[string, string]> = [
+    ["direct", options.direct],
+    ["headroom", options.headroom],
+  ];
+  if (options.baseline !== undefined) files.push(["baseline", options.baseline]);
+  const [direct, headroom, baseline] = (await readLaneFiles(files, context, options)) as [Lane, Lane, Lane | undefined];
   const views = { direct: viewLane(direct.exchanges), headroom: viewLane(headroom.exchanges) };
   const pairing = pairLanes(views.direct, views.headroom, options.pairBy);
+
+  // Every pair is compared before anything is rendered, so the head can say what the pairs show
+  // (the verdict, templates across pairs, noise). A diff holds path strings shared with the path table.
   const comparer = new JsonComparer(context.paths);
-  const diffs = pairing.pairs.map((pair) => comparePair(pair, comparer));
-  const built = buildReportHead({
+  const noise = baseline ? new NoiseFilter(baseline.file, pairLanes(views.direct, viewLane(baseline.exchanges), options.pairBy), comparer) : null;
+  const templates = new TemplateCounter();
+  const diffs = pairing.pairs.map((pair) => {
+    const diff = comparePair(pair, comparer);
+    noise?.apply(diff, pair.direct);
+    templates.add(diff);
+    return diff;
+  });
+  const head = buildReportHead({
     direct,
     headroom,
     pairing,
@@ -120,8 +146,16 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     labels: options.labels,
     prices: options.prices,
   });
-  const head: ReportHead = { ...built, ...options.onHead?.(built) };
-  const markdown = new MarkdownRenderer(head);
+
+  head.summary.json_templates = templates.templates();
+  if (baseline && noise) {
+    head.inputs.baseline = baseline.file;
+    head.summary.noise = noise.summary();
+    head.warnings.push(...baseline.warnings);
+  }
+  Object.assign(head, options.onHead?.(head));
+
+  const markdown = new MarkdownRenderer(head, { varyingHeaders: templates.varyingHeaders });
   const json = new JsonRenderer(head);
   const emit = async (sink: Sink | undefined, chunk: string) => {
     if (sink && chunk !== "") await sink(chunk);

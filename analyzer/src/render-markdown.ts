@@ -6,56 +6,14 @@
  * pipes escaped. A pair can change hundreds of paths, so a cell shows the first 10 and the full
  * lists follow in a collapsed `<details>` section per pair.
  */
-import { markdownTable } from "markdown-table";
 import type { PairDiff } from "./compare.js";
+import { CELL_LIST_LIMIT, code, html, signed, table } from "./markdown-text.js";
+import { deltaLists, headerCell, isDeltaCapped, jsonCell, noiseLines, templateSection, type DeltaExtras } from "./render-delta.js";
 import type { Exchange, Usage } from "./exchange.js";
 import type { Labels, LaneSummary, PairedTokens, Report, ReportHead, TokenTotals } from "./summarize.js";
 import { verdictText } from "./verdict.js";
 
-/** How many items a table cell lists before `… N more`. */
-export const CELL_LIST_LIMIT = 10;
-
-/** A Markdown code span holding `text` on one line, whatever backticks it contains. */
-export function code(text: string): string {
-  if (!/[`\r\n]/.test(text) && text !== "") return `\`${text}\``;
-  const flat = text.replace(/\r\n|\r|\n/g, " ");
-  const runs = flat.match(/`+/g) ?? [];
-  const fence = "`".repeat(Math.max(0, ...runs.map((run) => run.length)) + 1);
-  const pad = flat.startsWith("`") || flat.endsWith("`") || flat === "" ? " " : "";
-  return `${fence}${pad}${flat}${pad}${fence}`;
-}
-
-/** Make text safe inside a table cell: one line, pipes escaped. */
-export function cell(text: string): string {
-  if (!/[|\r\n]/.test(text)) return text;
-  return text.replace(/\r\n|\r|\n/g, " ").replace(/\|/g, "\\|");
-}
-
-/** Escape text for HTML (used inside <summary>). */
-export function html(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** `a, b, c` as code spans, at most `limit` of them then `… N more`; `-` when empty. */
-export function cappedList(items: readonly string[], limit = CELL_LIST_LIMIT): string {
-  if (items.length === 0) return "-";
-  const shown = items.slice(0, limit).map(code).join(", ");
-  return items.length > limit ? `${shown}, … ${items.length - limit} more` : shown;
-}
-
-/** `+3`, `-3`, `+0`. */
-function signed(value: number): string {
-  return value >= 0 ? `+${value}` : String(value);
-}
-
-/** `+added; -removed; changed=…`, leaving out empty parts. */
-function deltaParts(onlyHeadroom: readonly string[], onlyDirect: readonly string[], changed: readonly string[]): string[] {
-  const parts: string[] = [];
-  if (onlyHeadroom.length) parts.push(`+${cappedList(onlyHeadroom)}`);
-  if (onlyDirect.length) parts.push(`-${cappedList(onlyDirect)}`);
-  if (changed.length) parts.push(`changed=${cappedList(changed)}`);
-  return parts;
-}
+export { cappedList, CELL_LIST_LIMIT, cell, code, html } from "./markdown-text.js";
 
 function orDash(value: unknown): string {
   return value === null || value === undefined ? "-" : String(value);
@@ -93,39 +51,8 @@ function bytesCell(pair: PairDiff): string {
   return `${orDash(direct)} -> ${orDash(headroom)}${delta === null ? "" : ` (${signed(delta)})`}`;
 }
 
-function headerCell(pair: PairDiff): string {
-  const { only_direct, only_headroom, changed } = pair.headers;
-  return deltaParts(only_headroom, only_direct, changed).join("; ") || "-";
-}
-
-function jsonCell(pair: PairDiff, labels: Labels): string {
-  const { only_direct, only_headroom, changed, direct_is_json, headroom_is_json } = pair.json;
-  const { direct, headroom } = pair.anthropic;
-  const notJson = [!direct_is_json ? labels.direct : "", !headroom_is_json ? labels.headroom : ""].filter(Boolean);
-  const prefix = notJson.length ? `no JSON body: ${notJson.join(", ")}; ` : "";
-  const { tools_added, tools_removed, tools_reordered } = pair.anthropic;
-  const byName = [
-    tools_added.length ? `+${cappedList(tools_added)}` : "",
-    tools_removed.length ? `-${cappedList(tools_removed)}` : "",
-    tools_reordered ? "reordered" : "",
-  ].filter(Boolean);
-  const tools =
-    `tools=${direct.tools_count}->${headroom.tools_count} (${signed(headroom.tools_bytes - direct.tools_bytes)} bytes)` +
-    (byName.length ? ` ${byName.join(", ")}` : "");
-  return prefix + [...deltaParts(only_headroom, only_direct, changed), tools].join("; ");
-}
-
 function sequenceCell(pair: PairDiff): string {
   return `${orDash(pair.direct_sequence ?? `line ${pair.direct_line}`)} -> ${orDash(pair.headroom_sequence ?? `line ${pair.headroom_line}`)}`;
-}
-
-function isCapped(pair: PairDiff): boolean {
-  const lists = [pair.headers.only_direct, pair.headers.only_headroom, pair.headers.changed, pair.json.only_direct, pair.json.only_headroom, pair.json.changed];
-  return lists.some((list) => list.length > CELL_LIST_LIMIT);
-}
-
-function table(rows: string[][], align?: string[]): string {
-  return markdownTable(rows.map((row) => row.map(cell)), { align, alignDelimiters: false });
 }
 
 function milliseconds(value: number | null): string {
@@ -161,8 +88,8 @@ function pairedTokensLine(label: string, totals: TokenTotals): string {
 
 /** Which pairs the paired totals count: both sides with usage; the others are named, not counted as 0. */
 function pairedTokensText(labels: Labels, tokens: PairedTokens): string {
-  const counted = `over ${tokens.pairs_counted} pairs with usage on both sides (${tokens.pairs_without_usage} pairs without usage not counted)`;
-  return `${counted}: ${pairedTokensLine(labels.direct, tokens.direct)}; ${pairedTokensLine(labels.headroom, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
+  const counted = `${tokens.pairs_counted} of ${tokens.pairs_counted + tokens.pairs_without_usage} pairs counted, those with usage on both sides; ${tokens.pairs_without_usage} without usage left out`;
+  return `(${counted}): ${pairedTokensLine(labels.direct, tokens.direct)}; ${pairedTokensLine(labels.headroom, tokens.headroom)}; prompt tokens ${signed(tokens.prompt_tokens_delta)}`;
 }
 
 /** Cache writes by lifetime, for the lanes whose responses split them. */
@@ -175,14 +102,17 @@ function cacheLifetimeLines(labels: Labels, direct: LaneSummary, headroom: LaneS
   return parts.length ? [`Cache writes by lifetime (\`usage.cache_creation\`): ${parts.join("; ")}.`, ""] : [];
 }
 
-/** Each lane's prompt-cache prefix breaks (cache-prefix.ts), at most CELL_LIST_LIMIT each then `… N more`. */
+/** `2 of 3 turns resent the previous turn unchanged; breaks at #7 `$.messages[2]…``, at most CELL_LIST_LIMIT breaks then `… N more`. */
+function prefixText(summary: LaneSummary): string {
+  const { turns, stable, breaks } = summary.cache_prefix;
+  const shown = breaks.slice(0, CELL_LIST_LIMIT).map((item) => `#${orDash(item.sequence)} ${code(item.path)}`);
+  const more = breaks.length > CELL_LIST_LIMIT ? `, … ${breaks.length - CELL_LIST_LIMIT} more` : "";
+  return `${stable} of ${turns} turns resent the previous turn unchanged${breaks.length ? `; breaks at ${shown.join(", ")}${more}` : ""}`;
+}
+
+/** Each lane's prompt-cache prefix breaks (cache-prefix.ts). */
 function cachePrefixLines(labels: Labels, direct: LaneSummary, headroom: LaneSummary): string[] {
-  const lane = (label: string, summary: LaneSummary) => {
-    const { turns, stable, breaks } = summary.cache_prefix;
-    const shown = breaks.slice(0, CELL_LIST_LIMIT).map((item) => `#${orDash(item.sequence)} ${code(item.path)}`);
-    const more = breaks.length > CELL_LIST_LIMIT ? `, … ${breaks.length - CELL_LIST_LIMIT} more` : "";
-    return `- ${capitalized(label)}: ${stable} of ${turns} turns resent the previous turn unchanged${breaks.length ? `; breaks at ${shown.join(", ")}${more}` : ""}`;
-  };
+  const lane = (label: string, summary: LaneSummary) => `- ${capitalized(label)}: ${prefixText(summary)}`;
   return [
     "### Prompt-cache prefix",
     "",
@@ -211,12 +141,7 @@ function pairDetails(pair: PairDiff, number: number, labels: Labels): string {
     "<details>",
     `<summary>Pair ${number}: ${html(pair.route)} (sequence ${html(sequenceCell(pair))})</summary>`,
     "",
-    ...list(`Headers only in ${labels.headroom}`, pair.headers.only_headroom),
-    ...list(`Headers only in ${labels.direct}`, pair.headers.only_direct),
-    ...list("Headers with changed values", pair.headers.changed),
-    ...list(`JSON paths only in ${labels.headroom}`, pair.json.only_headroom),
-    ...list(`JSON paths only in ${labels.direct}`, pair.json.only_direct),
-    ...list("JSON paths with changed values", pair.json.changed),
+    ...deltaLists(pair, labels).flatMap(([title, items]) => list(title, items)),
     "</details>",
     "",
   ].join("\n");
@@ -252,7 +177,7 @@ function costLines(report: ReportHead): string[] {
   const { paired } = cost;
   const change = paired.direct.usd > 0 ? ` (${signed(Number(((paired.usd_delta / paired.direct.usd) * 100).toFixed(1)))}%)` : "";
   const lines = [
-    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${usd(cost.direct.usd)}, ${h} ${usd(cost.headroom.usd)}; over the paired exchanges ${d} ${usd(paired.direct.usd)}, ${h} ${usd(paired.headroom.usd)}, ${paired.usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(paired.usd_delta))}${change}`,
+    `- Estimated cost (USD, prices from ${code(cost.prices_file)}): ${d} ${usd(cost.direct.usd)}, ${h} ${usd(cost.headroom.usd)}; over the pairs with usage on both sides ${d} ${usd(paired.direct.usd)}, ${h} ${usd(paired.headroom.usd)}, ${paired.usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(paired.usd_delta))}${change}`,
   ];
   const unpriced = [...new Set([...cost.direct.unpriced_models, ...cost.headroom.unpriced_models])];
   if (unpriced.length) {
@@ -266,7 +191,7 @@ function capitalized(label: string): string {
   return label.charAt(0).toUpperCase() + label.slice(1);
 }
 
-function headText(report: ReportHead): string {
+function headText(report: ReportHead, extras: DeltaExtras): string {
   const { summary } = report;
   const { direct: d, headroom: h } = report.labels;
   const lines: string[] = [
@@ -290,6 +215,7 @@ function headText(report: ReportHead): string {
     `- Request bytes: ${d} ${summary.direct.request_bytes}, ${h} ${summary.headroom.request_bytes} (${signed(summary.headroom.request_bytes - summary.direct.request_bytes)})`,
     `- Paired tokens ${pairedTokensText(report.labels, summary.paired_tokens)}`,
     ...costLines(report),
+    ...noiseLines(report, extras),
     "",
     "### Tokens, cache and latency per lane",
     "",
@@ -326,6 +252,7 @@ function headText(report: ReportHead): string {
     ...leftovers(`Only ${capitalized(d)}`, report.only_direct_exchanges),
     ...leftovers(`Only ${capitalized(h)}`, report.only_headroom_exchanges),
   );
+  lines.push(...templateSection(report));
   lines.push("## Paired Exchanges", "");
   return `${lines.join("\n")}\n`;
 }
@@ -339,10 +266,13 @@ export class MarkdownRenderer {
   private count = 0;
   private readonly details: string[] = [];
 
-  constructor(private readonly head: ReportHead) {}
+  constructor(
+    private readonly head: ReportHead,
+    private readonly extras: DeltaExtras = {},
+  ) {}
 
   start(): string {
-    return headText(this.head);
+    return headText(this.head, this.extras);
   }
 
   private flush(): string {
@@ -357,7 +287,7 @@ export class MarkdownRenderer {
   pair(diff: PairDiff): string {
     this.count += 1;
     this.rows.push(pairRow(diff, this.head.labels));
-    if (isCapped(diff)) this.details.push(pairDetails(diff, this.count, this.head.labels));
+    if (isDeltaCapped(diff)) this.details.push(pairDetails(diff, this.count, this.head.labels));
     return this.rows.length >= ROW_BATCH ? this.flush() : "";
   }
 
@@ -399,6 +329,7 @@ export function renderLaneSummary(file: string, exchanges: readonly Exchange[], 
     `- Request bytes: ${lane.request_bytes}`,
     `- Tokens: ${t.prompt_tokens} prompt (cache read ${t.cache_read_input_tokens}, hit ${percent(t.cache_hit_ratio)}), ${t.output_tokens} output`,
     `- Errors: ${lane.errors.length}`,
+    `- Prompt-cache prefix: ${prefixText(lane)}`,
     `- Median first byte / total: ${milliseconds(lane.first_byte_ms_median)} / ${milliseconds(lane.end_ms_median)} ms`,
     ...warnings.map((warning) => `- Warning: ${code(warning)}`),
     "",

@@ -7,6 +7,8 @@ import { cachePrefix, type CachePrefix } from "./cache-prefix.js";
 import type { PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
 import type { GateResult } from "./gates.js";
+import type { JsonTemplate } from "./json-templates.js";
+import type { NoiseSummary } from "./noise.js";
 import { viewLane, type LaneView, type Pair, type PairBy, type Pairing } from "./pair.js";
 import { costOf, type Cost, type PriceTable } from "./prices.js";
 import { cacheWrites, hasUsage } from "./usage.js";
@@ -97,7 +99,8 @@ export const DEFAULT_LABELS: Labels = { direct: "direct", headroom: "headroom" }
 export interface Report {
   schema_version: 1;
   generated_at: string;
-  inputs: { direct: string; headroom: string };
+  /** `baseline` only with --baseline. */
+  inputs: { direct: string; headroom: string; baseline?: string };
   labels: Labels;
   pair_by: PairBy;
   direct_count: number;
@@ -120,6 +123,10 @@ export interface Report {
     pairs_changed: PairsChanged;
     /** Headroom's tools count minus direct's on the pair where they differ most (removals win ties); null without pairs. */
     tools_count_delta: number | null;
+    /** JSON change templates (`$.messages[*].content[*].text`) per kind, with the number of pairs showing each; most frequent first. */
+    json_templates: JsonTemplate[];
+    /** With --baseline: how many differences were classed as noise; null without. */
+    noise: NoiseSummary | null;
     /** Present with --prices: USD per lane and over the counted pairs (same requests on both sides, both with usage). */
     cost?: {
       prices_file: string;
@@ -317,6 +324,8 @@ export function buildReportHead(options: {
       paired_tokens: pairedTokens(pairing.pairs),
       pairs_changed: pairsChanged(options.diffs ?? []),
       tools_count_delta: toolsCountDelta(pairing),
+      json_templates: [],
+      noise: null,
       ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),
     },
     warnings: [

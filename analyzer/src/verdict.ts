@@ -7,27 +7,11 @@
  * that is), the cache hit ratio change, prompt-cache prefix breaks per lane, how many pairs changed
  * tools and headers, how many differences a baseline classed as noise, and the warnings.
  */
-import { code } from "./render-markdown.js";
+import { code } from "./markdown-text.js";
 import type { LaneSummary, ReportHead } from "./summarize.js";
-
-/** What align's noise baseline adds to the summary (absent without --baseline). */
-interface NoiseSummary {
-  baseline: string;
-  pairs_with_baseline: number;
-  json: number | readonly unknown[];
-  headers: number | readonly unknown[];
-}
-
-function count(value: number | readonly unknown[] | undefined): number {
-  return typeof value === "number" ? value : (value?.length ?? 0);
-}
 
 function number(value: number): string {
   return value.toLocaleString("en-US");
-}
-
-function signedNumber(value: number): string {
-  return value > 0 ? `+${number(value)}` : value < 0 ? `−${number(-value)}` : "±0";
 }
 
 function percentChange(before: number, after: number): string {
@@ -57,14 +41,17 @@ function tokensSentence(head: ReportHead): string {
   const left = tokens.pairs_without_usage ? ` (${plural(tokens.pairs_without_usage, "pair")} without usage left out)` : "";
   const before = tokens.direct.prompt_tokens;
   const after = tokens.headroom.prompt_tokens;
-  let sentence = `Over ${plural(tokens.pairs_counted, "pair")} with usage on both sides${left}, prompt tokens went ${number(before)} → ${number(after)} (${signedNumber(after - before)}${percentChange(before, after)}) from ${d} to ${h}`;
+  const delta = after - before;
+  const amount = delta === 0 ? "the same prompt tokens as" : `${number(Math.abs(delta))} ${delta < 0 ? "fewer" : "more"} prompt tokens than`;
+  let sentence = `Over ${plural(tokens.pairs_counted, "pair")} with usage on both sides${left}, ${h} sent ${amount} ${d} (${number(before)} → ${number(after)}${percentChange(before, after)})`;
   if (cost) {
     const { direct: cd, headroom: ch, usd_delta } = cost.paired;
     sentence += `, estimated cost ${usd(cd.usd)} → ${usd(ch.usd)} (${usd_delta <= 0 ? "saving" : "adding"} ${usd(Math.abs(usd_delta))}${percentChange(cd.usd, ch.usd)})`;
   }
   const hitBefore = tokens.direct.cache_hit_ratio;
   const hitAfter = tokens.headroom.cache_hit_ratio;
-  const points = hitBefore !== null && hitAfter !== null ? ` (${signedNumber(Number(((hitAfter - hitBefore) * 100).toFixed(1)))} points)` : "";
+  const change = hitBefore !== null && hitAfter !== null ? (hitAfter - hitBefore) * 100 : null;
+  const points = change === null ? "" : ` (${change > 0 ? "+" : change < 0 ? "−" : "±"}${Math.abs(change).toFixed(1)} points)`;
   return `${sentence}; cache hit ratio ${ratio(hitBefore)} → ${ratio(hitAfter)}${points}.`;
 }
 
@@ -82,10 +69,9 @@ function changesSentence(head: ReportHead): string {
 }
 
 function noiseSentence(head: ReportHead): string {
-  const noise = (head.summary as { noise?: NoiseSummary }).noise;
+  const { noise } = head.summary;
   if (!noise) return "No baseline capture given (`--baseline`), so no difference is set apart as noise.";
-  const json = count(noise.json);
-  const headers = count(noise.headers);
+  const { json, headers } = noise;
   return `${plural(json + headers, "difference")} (${number(json)} JSON paths, ${number(headers)} headers) classed as noise: they also differ between ${head.labels.direct} and the baseline ${code(noise.baseline)} (${plural(noise.pairs_with_baseline, "pair")} with a baseline counterpart).`;
 }
 

@@ -3,7 +3,8 @@ import { alignElements } from "../src/align.js";
 import { comparePairs, type PairDiff } from "../src/compare.js";
 import type { Exchange } from "../src/exchange.js";
 import { createContext, normalizeRecord, type NormalizeContext } from "../src/normalize.js";
-import { messagesBody, v1Record } from "./helpers.js";
+import { networkDiffToStrings } from "../src/pipeline.js";
+import { messagesBody, tempDir, v1Record, writeJsonl } from "./helpers.js";
 
 function exchange(context: NormalizeContext, sequence: number, body: unknown): Exchange {
   return normalizeRecord({ file: "capture.jsonl", line: sequence, record: v1Record(sequence, body) }, context);
@@ -148,5 +149,43 @@ describe("array-aware JSON deltas", () => {
     expect(json.only_direct).toEqual(["$.messages[2]", "$.messages[3]"]);
     expect(json.only_headroom).toEqual([]);
     expect(json.changed).toEqual([]);
+  });
+});
+
+describe("JSON deltas in the report", () => {
+  /** A session of `turns` requests; the headroom lane sorts the tools, inserts a message and compresses every tool_result. */
+  async function sessionReport(turns: number) {
+    const tools = [tool("Read"), tool("Bash"), tool("Edit")];
+    const direct: unknown[] = [];
+    const headroom: unknown[] = [];
+    const history: unknown[] = [user("start")];
+    const proxied: unknown[] = [user("start"), user("<headroom note>")];
+    for (let turn = 0; turn < turns; turn++) {
+      direct.push(v1Record(turn + 1, messagesBody({ tools, messages: [...history] })));
+      headroom.push(v1Record(turn + 1, messagesBody({ tools: [tools[1], tools[2], tools[0]], messages: [...proxied] })));
+      history.push(toolUse(`t${turn}`), toolResult(`t${turn}`, `output ${turn} ${"y".repeat(300)}`));
+      proxied.push(toolUse(`t${turn}`), toolResult(`t${turn}`, `output ${turn} [compressed]`));
+    }
+    const dir = tempDir();
+    return networkDiffToStrings({ direct: writeJsonl(dir, "d.jsonl", direct as never[]), headroom: writeJsonl(dir, "h.jsonl", headroom as never[]), pairBy: "path" });
+  }
+
+  it("cells say 'tools reordered' and '+1 message at [1]' instead of listing cascades", async () => {
+    const { markdown, report } = await sessionReport(3);
+    const row = markdown.split("\n").find((line) => line.startsWith("| 3 -> 3 |")) as string;
+    expect(row).toContain("+1 message at [1]; tools reordered (1 moved); changed=`$.messages[2].content[0].content`, `$.messages[4].content[0].content`");
+    expect(row).not.toContain("$.tools[");
+    expect(report.paired[2]?.json.moved).toEqual(["$.tools[0] -> $.tools[2]"]);
+  });
+
+  it("aggregates change templates across pairs (summary.json_templates and a Markdown section)", async () => {
+    const { markdown, report } = await sessionReport(5);
+    expect(report.summary.json_templates).toEqual([
+      { template: "$.tools[*]", kind: "moved", pairs: 5, paths: 5 },
+      { template: "$.messages[*]", kind: "only_headroom", pairs: 5, paths: 5 },
+      { template: "$.messages[*].content[*].content", kind: "changed", pairs: 4, paths: 10 },
+    ]);
+    expect(markdown).toContain("## JSON Changes Across Pairs");
+    expect(markdown).toContain("| `$.messages[*].content[*].content` | changed | 4 | 10 | |");
   });
 });

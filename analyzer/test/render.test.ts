@@ -87,8 +87,8 @@ describe("reports", () => {
     expect(Object.keys(pair.request_body_sha256)).toEqual(["direct", "headroom", "same"]);
     expect(pair.anthropic.direct).toMatchObject({ tools_count: 0, tools_bytes: 0, anthropic_beta: "claude-code-20250219", model: "claude-sonnet-4-5-20250929", stream: true, message_count: 1 });
     expect(pair.anthropic.headroom.tools_count).toBe(2);
-    expect(Object.keys(pair.headers)).toEqual(["changed", "only_direct", "only_headroom"]);
-    expect(pair.json.only_headroom).toContain("$.tools[0].name");
+    expect(Object.keys(pair.headers)).toEqual(["changed", "noise", "only_direct", "only_headroom"]);
+    expect(pair.json.only_headroom).toEqual(["$.tools[0]", "$.tools[1]"]);
     expect(pair.usage.direct).toEqual({ input_tokens: 10, output_tokens: 20, cache_creation_input_tokens: 100, cache_read_input_tokens: 1000 });
   });
 
