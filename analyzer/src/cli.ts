@@ -17,6 +17,7 @@ import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
 import { PAIR_BY_CHOICES, type PairBy } from "./pair.js";
+import { readProxyStats } from "./proxy-account.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
@@ -69,6 +70,7 @@ interface DiffArgs {
   "direct-label": string;
   "headroom-label": string;
   prices?: string;
+  "proxy-stats"?: string;
   baseline?: string;
   quiet: boolean;
   scenario?: string;
@@ -97,6 +99,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
   const gates = parseGates(args["fail-on"] ?? [], new Set(runGateValues({}).keys()));
   let gateResults: GateResult[] = [];
   const prices = args.prices ? loadPrices(args.prices) : undefined;
+  const proxyStats = args["proxy-stats"] ? readProxyStats(args["proxy-stats"]) : undefined;
   const total = (await fileSize(args.direct)) + (await fileSize(args.headroom)) + (args.baseline ? await fileSize(args.baseline) : 0);
   const progress = createProgress(total, process.stderr, !args.quiet);
   const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
@@ -109,6 +112,7 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       pairBy: args["pair-by"],
       labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
       prices,
+      proxyStats,
       baseline: args.baseline,
       onHead: (head) => {
         gateResults = evaluateGates(gates, runGateValues(head as unknown as ReportHeadJson));
@@ -182,6 +186,10 @@ export async function main(argv: string[]): Promise<void> {
           .option("prices", {
             type: "string",
             describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
+          })
+          .option("proxy-stats", {
+            type: "string",
+            describe: "The proxy's saved stats (Headroom's /stats as JSON, e.g. captures/headroom-proxy-stats.json): set beside the captures in the report's proxy account",
           })
           .option("baseline", {
             type: "string",

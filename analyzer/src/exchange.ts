@@ -116,6 +116,8 @@ export interface Exchange {
   usage: Usage | null;
   timings: Timings | null;
   error: { kind: string; message: string } | null;
+  /** What a proxy said about this exchange and the tool results it carried (proxy-account.ts); absent or null: none. */
+  proxy?: import("./proxy-account.js").ProxyFacts | null;
 }
 
 /** One lane's capture after loading: its exchanges in capture order plus warnings for the user. */

@@ -16,6 +16,7 @@ import { flattenJson, PathTable } from "./json-leaves.js";
 import type { RawRecord } from "./load.js";
 import { ElementKeys, promptOf } from "./prompt.js";
 import { redactHeaders, redactUrl, scrubText } from "./redact.js";
+import { proxyFactsOf } from "./proxy-account.js";
 
 // The names that lived here before the split, for importers that still expect them here.
 export { anthropicSummary } from "./anthropic-summary.js";
@@ -169,6 +170,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     usage: usageOf(record.usage),
     timings: timingsOf(record.timings),
     error: errorOf(record.error),
+    proxy: proxyFactsOf(body, record.response_headers),
   };
 }
 

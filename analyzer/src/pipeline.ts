@@ -22,6 +22,7 @@ import { JsonRenderer } from "./render-json.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
 import type { PriceTable } from "./prices.js";
+import type { ProxyStatsTotals } from "./proxy-account.js";
 import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
 export { readLane, type ReadOptions } from "./read-lane.js";
@@ -92,6 +93,8 @@ export interface NetworkDiffOptions extends ReadOptions {
   generatedAt?: Date;
   labels?: Labels;
   prices?: PriceTable;
+  /** The proxy's saved stats (--proxy-stats), set beside the captures in the proxy account. */
+  proxyStats?: ProxyStatsTotals;
   /** A second capture of the direct lane: differences it shows too are noise (noise.ts). */
   baseline?: string;
   /** Called once the report head is known, before anything is rendered; returns members to add (scenario, gates). */
@@ -145,6 +148,7 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     generatedAt: options.generatedAt,
     labels: options.labels,
     prices: options.prices,
+    proxyStats: options.proxyStats,
   });
 
   head.summary.json_templates = templates.templates();

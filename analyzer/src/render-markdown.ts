@@ -10,6 +10,7 @@ import type { PairDiff } from "./compare.js";
 import { CELL_LIST_LIMIT, code, html, signed, table } from "./markdown-text.js";
 import { deltaLists, headerCell, isDeltaCapped, jsonCell, noiseLines, templateSection, type DeltaExtras } from "./render-delta.js";
 import type { Exchange, Usage } from "./exchange.js";
+import { proxyAccountLines } from "./render-proxy-account.js";
 import type { Labels, LaneSummary, PairedTokens, Report, ReportHead, TokenTotals } from "./summarize.js";
 import { verdictText } from "./verdict.js";
 
@@ -234,6 +235,7 @@ function headText(report: ReportHead, extras: DeltaExtras): string {
     ...cachePrefixLines(report.labels, summary.direct, summary.headroom),
     ...errorLines(d, summary.direct),
     ...errorLines(h, summary.headroom),
+    ...proxyAccountLines(report),
   ];
   if (report.warnings.length) lines.push("## Warnings", "", ...report.warnings.map((warning) => `- ${code(warning)}`), "");
   const leftovers = (title: string, refs: ReportHead["only_direct_exchanges"]) =>

@@ -11,6 +11,7 @@ import type { JsonTemplate } from "./json-templates.js";
 import type { NoiseSummary } from "./noise.js";
 import { viewLane, type LaneView, type Pair, type PairBy, type Pairing } from "./pair.js";
 import { costOf, type Cost, type PriceTable } from "./prices.js";
+import { proxyAccountOf, type ProxyAccount, type ProxyStatsTotals } from "./proxy-account.js";
 import { cacheWrites, hasUsage } from "./usage.js";
 import { pairingWarnings } from "./warnings.js";
 
@@ -140,6 +141,8 @@ export interface Report {
   scenario?: string;
   /** `--fail-on` gates and how they came out. */
   gates?: GateResult[];
+  /** The proxy's own account checked against the wire (proxy-account.ts); present when a proxy said something. */
+  proxy_account?: ProxyAccount;
 }
 
 export function exchangeRef(exchange: Exchange, retriedBy?: Exchange): ExchangeRef {
@@ -298,11 +301,13 @@ export function buildReportHead(options: {
   generatedAt?: Date;
   labels?: Labels;
   prices?: PriceTable;
+  proxyStats?: ProxyStatsTotals;
 }): ReportHead {
   const { direct, headroom, pairing, pairBy } = options;
   const labels = options.labels ?? DEFAULT_LABELS;
   const views = options.views ?? { direct: viewLane(direct.exchanges), headroom: viewLane(headroom.exchanges) };
   const refs = (exchanges: readonly Exchange[]) => exchanges.map((exchange) => exchangeRef(exchange, pairing.retriedBy.get(exchange)));
+  const proxyAccount = proxyAccountOf(pairing, options.proxyStats ?? null);
   return {
     schema_version: 1,
     generated_at: (options.generatedAt ?? new Date()).toISOString(),
@@ -333,5 +338,6 @@ export function buildReportHead(options: {
       ...headroom.warnings,
       ...pairingWarnings({ pairing, direct: direct.exchanges, headroom: headroom.exchanges, pairBy, labels }),
     ],
+    ...(proxyAccount ? { proxy_account: proxyAccount } : {}),
   };
 }

@@ -7,6 +7,8 @@
 #   CLAUDE_LANE_ARGS   the lane's own flags (Compose fills it from CLAUDE_DIRECT_ARGS / CLAUDE_HEADROOM_ARGS)
 #   NODE_EXTRA_CA_CERTS  the lane mitmproxy's CA; waited for (CA_WAIT_SECONDS, default 60) since that
 #                      mitmproxy writes it when it starts
+#   CLAUDE_PROJECT_SEED  a folder copied into the working directory first (the offline overlay: a fresh, writable
+#                      copy of the demo project, so the scripted session's Edit changes the copy only)
 set -euo pipefail
 
 lane="${CAPTURE_LANE:-lane}"
@@ -22,6 +24,11 @@ if [[ -n "${NODE_EXTRA_CA_CERTS:-}" ]]; then
     (( SECONDS < deadline )) || fail "the lane's CA $NODE_EXTRA_CA_CERTS did not appear within ${CA_WAIT_SECONDS:-60}s: is its mitmproxy running?"
     sleep 0.5
   done
+fi
+
+if [[ -n "${CLAUDE_PROJECT_SEED:-}" ]]; then
+  [[ -d "$CLAUDE_PROJECT_SEED" ]] || fail "CLAUDE_PROJECT_SEED=$CLAUDE_PROJECT_SEED is not a folder"
+  cp -R "$CLAUDE_PROJECT_SEED/." .
 fi
 
 if [[ -n "${CLAUDE_COMMAND:-}" ]]; then

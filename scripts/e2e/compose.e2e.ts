@@ -194,3 +194,47 @@ describe("the README's Compose commands, as written (COMPOSE_FILE adds the offli
     expect(String(listed.stdout).trim()).toBe("");
   });
 });
+
+describe("the real Headroom proxy in Compose, offline (compose.real-headroom.yml, the pinned Headroom image)", () => {
+  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-compose-real-"));
+  const captures = path.join(work, "captures");
+  let result: ComposeDemoResult;
+  const messages = (lane: string) =>
+    readFileSync(path.join(captures, `${lane}.jsonl`), "utf8")
+      .split("\n")
+      .filter((line) => line.trim() !== "")
+      .map((line) => JSON.parse(line) as { method: string; url: string; request_body_size: number })
+      .filter((r) => r.method === "POST" && new URL(r.url).pathname === "/v1/messages");
+
+  beforeAll(async () => {
+    result = await runComposeDemo({
+      capturesDir: captures,
+      projectName: `${PROJECT}-real`,
+      realHeadroom: true,
+      keep: false,
+      prepare: false,
+      env: { PATH: process.env.PATH, HOME: os.homedir(), ANTHROPIC_API_KEY: CANARY_KEY },
+      log: () => {},
+    });
+  }, 900_000);
+
+  test("Headroom becomes healthy and both claude services exit 0", () => {
+    expect(result.failure).toBeUndefined();
+    expect(result.proxyHealthy).toBe(true);
+    for (const lane of result.lanes) expect(lane.exitCode, `${lane.service}: ${lane.stderr}`).toBe(0);
+  });
+
+  test("it compresses: >= 10 % fewer bytes upstream, >= 10 % fewer paired prompt tokens, the Bash result named", () => {
+    const sum = (lane: string) => messages(lane).reduce((total, r) => total + r.request_body_size, 0);
+    expect(sum("headroom-upstream")).toBeLessThanOrEqual(sum("headroom-client") * 0.9);
+    const report = JSON.parse(readFileSync(result.report!.json, "utf8")) as {
+      summary: { paired_tokens: { direct: { prompt_tokens: number }; headroom: { prompt_tokens: number } } };
+    };
+    expect(report.summary.paired_tokens.headroom.prompt_tokens).toBeLessThanOrEqual(report.summary.paired_tokens.direct.prompt_tokens * 0.9);
+    const proxy = JSON.parse(readFileSync(result.report!.proxyJson, "utf8")) as {
+      proxy_account: { rows: Array<{ changed_tool_results: Array<{ tool: string }> }>; stats: unknown };
+    };
+    expect(proxy.proxy_account.rows.flatMap((row) => row.changed_tool_results.map((r) => r.tool))).toContain("Bash");
+    expect(proxy.proxy_account.stats).not.toBeNull();
+  });
+});

@@ -8,6 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT } from "../src/lanes/repo.js";
+import { processesMentioning } from "./processes.js";
 
 /** The runner as `make demo` starts it: one node process, so signals reach it directly. */
 const RUNNER = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts")] as const;
@@ -42,23 +43,6 @@ function filesUnder(dir: string): string[] {
     const full = path.join(dir, entry.name);
     return entry.isDirectory() ? filesUnder(full) : [full];
   });
-}
-
-/** Processes whose command line or environment mentions `marker` (our run folder). */
-function processesMentioning(marker: string): string[] {
-  const found: string[] = [];
-  for (const pid of readdirSync("/proc").filter((name) => /^\d+$/.test(name))) {
-    if (Number(pid) === process.pid) continue;
-    for (const file of ["cmdline", "environ"]) {
-      try {
-        const text = readFileSync(`/proc/${pid}/${file}`, "latin1");
-        if (text.includes(marker)) found.push(`${pid}: ${readFileSync(`/proc/${pid}/cmdline`, "latin1").replace(/\0/g, " ")}`);
-      } catch {
-        // gone, or not ours to read
-      }
-    }
-  }
-  return found;
 }
 
 describe("make demo: both lanes offline with the real Claude Code CLI", () => {

@@ -86,7 +86,7 @@ const LANE_IMAGES: LaneImage[] = [
     versionArg: "HEADROOM_VERSION",
     repository: "hdnc/headroom",
     composeVariable: "HEADROOM_IMAGE",
-    inputs: [],
+    inputs: ["docker/differential-network-capture/tiktoken_cache.py"],
     smoke: { args: ["headroom", "--help"], expect: /headroom/i },
   },
   {

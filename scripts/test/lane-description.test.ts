@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
+import { parse } from "yaml";
+import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario } from "../src/mock-anthropic/scenario.js";
 import {
+  armEnvironment,
   interpolate,
   localCommand,
   localizeValue,
@@ -75,5 +79,50 @@ describe("lanes.yml, read as the local runner reads it", () => {
       HTTPS_PROXY: "http://127.0.0.1:41002",
       NODE_EXTRA_CA_CERTS: "/tmp/run/certs/mitm-headroom-upstream/mitmproxy-ca-cert.pem",
     });
+  });
+});
+
+describe("arms of the proxy lane, as data in lanes.yml", () => {
+  const description = readLaneDescription();
+
+  test("headroom (optimizing) and headroom-passthrough (--no-optimize) are described", () => {
+    expect(description.arms.headroom).toMatchObject({ proxyArgs: [] });
+    expect(description.arms["headroom-passthrough"]).toMatchObject({ proxyArgs: ["--no-optimize"] });
+  });
+
+  test("an arm's variables name its captures and add its flags to the proxy command; the default arm keeps the old names", () => {
+    const passthrough = armEnvironment(description.arms["headroom-passthrough"]!);
+    expect(serviceEnvironment(description, "mitm-headroom-client", passthrough, places)).toMatchObject({
+      CAPTURE_LANE: "headroom-passthrough-client",
+      CAPTURE_OUTPUT: "/tmp/run/captures/headroom-passthrough-client.jsonl",
+    });
+    expect(serviceEnvironment(description, "mitm-headroom-upstream", {}, places).CAPTURE_OUTPUT).toBe("/tmp/run/captures/headroom-upstream.jsonl");
+    expect(localCommand(description, "headroom-proxy", places, "/venv/bin/headroom", passthrough)).toEqual([
+      "/venv/bin/headroom", "proxy", "--host", "127.0.0.1", "--port", "0", "--no-optimize",
+    ]);
+    expect(localCommand(description, "headroom-proxy", places, "/venv/bin/headroom", armEnvironment(description.arms.headroom!))).toEqual([
+      "/venv/bin/headroom", "proxy", "--host", "127.0.0.1", "--port", "0",
+    ]);
+  });
+
+  test("DIRECT_LANE=direct-baseline sends the direct lane's second run to its own capture", () => {
+    expect(serviceEnvironment(description, "mitm-direct", { DIRECT_LANE: "direct-baseline" }, places)).toMatchObject({
+      CAPTURE_LANE: "direct-baseline",
+      CAPTURE_OUTPUT: "/tmp/run/captures/direct-baseline.jsonl",
+    });
+  });
+});
+
+describe("compose.offline.yml's defaults are the default scenario's", () => {
+  test("prompt and allowed tools", () => {
+    const overlay = parse(readFileSync(new URL("../../docker/differential-network-capture/compose.offline.yml", import.meta.url), "utf8")) as {
+      services: Record<string, { environment: Record<string, string> }>;
+    };
+    const scenario = loadScenario(DEFAULT_SCENARIO);
+    for (const service of ["claude-direct", "claude-headroom"]) {
+      const env = overlay.services[service]!.environment;
+      expect(interpolate(env.CLAUDE_PROMPT!, {})).toBe(scenario.prompt);
+      expect(interpolate(env.CLAUDE_LANE_ARGS!, {})).toBe(allowedToolsArgs(scenario));
+    }
   });
 });

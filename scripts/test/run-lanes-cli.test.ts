@@ -32,10 +32,22 @@ describe("run-lanes command line", { timeout: 30_000 }, () => {
     expect(existsSync(path.join(captures, "direct.jsonl"))).toBe(true);
   });
 
+  test.each([
+    ["--arms", "headroom,nope", /^run-lanes: no arm named nope in lanes\.yml \(there are: headroom, headroom-passthrough\)$/],
+    ["--scenario", "nope", /^run-lanes: no scenario named nope \(there are: .*inventory-review.*\)$/],
+  ])("%s %s: one line naming what there is, exit 2, nothing touched", async (option, value, message) => {
+    const captures = mkdtempSync(path.join(os.tmpdir(), "run-lanes-cli-"));
+    writeFileSync(path.join(captures, "direct.jsonl"), "{}\n");
+    const result = await runLanes([option, value, "--captures", captures]);
+    expect(result.exitCode).toBe(2);
+    expect(String(result.stderr).trim()).toMatch(message);
+    expect(existsSync(path.join(captures, "direct.jsonl"))).toBe(true);
+  });
+
   test("--help documents the environment contract and exit codes", async () => {
     const result = await runLanes(["--help"]);
     expect(result.exitCode).toBe(0);
-    for (const word of ["CLAUDE_COMMAND", "CLAUDE_DIRECT_ARGS", "CLAUDE_HEADROOM_ARGS", "CAPTURE_INCLUDE_HOSTS", "--proxy", "--api", "Exit codes"]) {
+    for (const word of ["CLAUDE_COMMAND", "CLAUDE_DIRECT_ARGS", "CLAUDE_HEADROOM_ARGS", "CAPTURE_INCLUDE_HOSTS", "--proxy", "--api", "--scenario", "--arms", "--baseline", "Exit codes"]) {
       expect(String(result.stdout)).toContain(word);
     }
   });

@@ -7,6 +7,11 @@
  * The same commands the README gives for the real API, with `-f compose.offline.yml` added. On a machine that
  * reaches no registry it uses the images scripts/src/prepare-docker.ts built (hdnc/*), and prepares them first.
  *
+ * The mock plays a scenario (--scenario, CLAUDE_SCENARIO in Compose), whose prompt and allowed tools the lanes get;
+ * --arms runs the proxy lane once per arm of lanes.yml (e.g. headroom-passthrough: --no-optimize), recreating the
+ * proxy lane's services with that arm's variables; --baseline runs the direct lane a second time into
+ * direct-baseline.jsonl. With the real Headroom, its /stats is saved per arm before the next arm or `down`.
+ *
  * Exit codes: 0 both lanes ran and the report was written; 1 a step failed (it says which); 2 bad usage.
  */
 import { readFileSync } from "node:fs";
@@ -17,12 +22,15 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { failWithUsageLine } from "../shared/cli.js";
 import { prepareCapturesFolder } from "../lanes/captures.js";
-import { buildReports, proxyChanges, reportSection, type Reports } from "../lanes/reports.js";
+import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario } from "../mock-anthropic/scenario.js";
+import { DEFAULT_ARM, armEnvironment, armsNamed, readLaneDescription, type Arm } from "../lanes/lane-description.js";
+import { BASELINE_LANE } from "../lanes/run-local-lanes.js";
+import { BASELINE_CAPTURE, buildReports, proxyChanges, reportSection, savingParagraph, type Reports } from "../lanes/reports.js";
 import { freePort } from "../lanes/processes.js";
+import { saveProxyStats } from "../lanes/proxy-stats.js";
 import { localImages } from "../prepare-docker.js";
 import { DEMO_PROJECT, REPO_ROOT, repoPath } from "../lanes/repo.js";
 import { aggregateVerdict, runRepeated } from "../lanes/repeat.js";
-import { allowedToolsArgs, loadScenario } from "../mock-anthropic/scenario.js";
 
 export const COMPOSE_DIR = repoPath("docker", "differential-network-capture");
 const SERVICES = ["mitm-direct", "mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"];
@@ -34,10 +42,14 @@ export interface ComposeDemoOptions {
   capturesDir: string;
   /** mock: the offline overlay (mock API, stand-in or offline real Headroom); real: api.anthropic.com and the real Headroom. */
   api?: "mock" | "real";
-  /** The scenario both lanes run (prompt, allowed tools); the reports name it. */
-  scenario?: string;
   projectName: string;
   realHeadroom: boolean;
+  /** The scripted session (CLAUDE_SCENARIO): the mock plays it, its prompt and allowed tools go to both lanes, the reports name it. */
+  scenario?: string;
+  /** The proxy lane's arms, from lanes.yml x-arms (default [DEFAULT_ARM]). */
+  arms?: string[];
+  /** A second run of the direct lane into direct-baseline.jsonl. */
+  baseline?: boolean;
   keep: boolean;
   prepare: boolean;
   env: Record<string, string | undefined>;
@@ -67,8 +79,15 @@ export function composeFiles(realHeadroom: boolean, api: "mock" | "real" = "mock
 }
 
 export async function runComposeDemo(options: ComposeDemoOptions): Promise<ComposeDemoResult> {
+  const description = readLaneDescription();
+  const arms = armsNamed(description, options.arms ?? [DEFAULT_ARM]);
+  const scenario = loadScenario(options.scenario ?? DEFAULT_SCENARIO);
   if (options.prepare) await prepareDocker(options);
   const env: Record<string, string> = { ...(options.env as Record<string, string>) };
+  env.CLAUDE_SCENARIO = scenario.name;
+  env.CLAUDE_PROMPT ||= scenario.prompt;
+  env.CLAUDE_DIRECT_ARGS ||= allowedToolsArgs(scenario);
+  env.CLAUDE_HEADROOM_ARGS ||= allowedToolsArgs(scenario);
   for (const [name, image] of Object.entries(LOCAL_IMAGES)) {
     if (!env[name] && (await imageExists(image))) env[name] = image;
   }
@@ -76,15 +95,16 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
   env.HEADROOM_PROXY_TOKEN ||= `demo-proxy-token-${randomBytes(12).toString("hex")}`;
   for (const name of ["MITM_DIRECT_PORT", "MITM_HEADROOM_CLIENT_PORT", "HEADROOM_PORT"]) env[name] ||= String(await freePort());
   if (options.api === "real" && !env.ANTHROPIC_API_KEY) throw new Error("ANTHROPIC_API_KEY is not set: the real API needs it (export it, or use the offline overlay)");
-  if (options.scenario) Object.assign(env, scenarioEnvironment(options.scenario, env));
+  // Against the real API the lanes work in the demo project, which the scenarios' prompts are about.
+  if (options.api === "real") env.CLAUDE_WORKSPACE ||= DEMO_PROJECT;
   const moved = prepareCapturesFolder(options.capturesDir, { append: false });
   if (moved) options.log(`earlier captures moved to ${moved}`);
   env.CAPTURES_DIR = options.capturesDir;
 
-  const compose = (args: string[]) =>
+  const compose = (args: string[], vars: Record<string, string> = {}) =>
     execa("docker", ["compose", "-p", options.projectName, ...composeFiles(options.realHeadroom, options.api), ...args], {
       cwd: COMPOSE_DIR,
-      env,
+      env: { ...env, ...vars },
       extendEnv: false,
       reject: false,
       stdin: "ignore",
@@ -94,18 +114,41 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
   const lanes: LaneRun[] = [];
   let proxyHealthy = false;
   try {
-    options.log(`compose up: ${SERVICES.join(", ")}${options.realHeadroom ? " (real Headroom proxy)" : ""}`);
-    const up = await compose(["up", "-d", "--wait", ...SERVICES]);
-    proxyHealthy = (await containerHealth(compose, "headroom-proxy")) === "healthy";
-    if (up.exitCode !== 0) {
-      const logs = await compose(["logs", "--no-color", "--tail", "30"]);
-      return { ok: false, lanes, proxyHealthy, failure: `docker compose up failed: ${lastLines(String(up.stderr))}\n${String(logs.stdout)}` };
+    const [first, ...others] = arms;
+    const up = async (services: string[], vars: Record<string, string>): Promise<string | undefined> => {
+      const result = await compose(["up", "-d", "--wait", ...services], vars);
+      if (result.exitCode === 0) return undefined;
+      const logs = await compose(["logs", "--no-color", "--tail", "30"], vars);
+      return `docker compose up failed: ${lastLines(String(result.stderr))}\n${String(logs.stdout)}`;
+    };
+    const runLane = async (service: string, name: string, vars: Record<string, string>) => {
+      options.log(`compose run --rm ${service} (${name})`);
+      const run = await compose(["--profile", "run", "run", "--rm", "-T", service], vars);
+      lanes.push({ service: name, exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr) });
+      options.log(`${name}: exit ${run.exitCode}`);
+    };
+    const direct = { DIRECT_LANE: "direct", ...armEnvironment(first!) };
+    options.log(`compose up: ${SERVICES.join(", ")}${options.realHeadroom ? " (real Headroom proxy)" : ""}, arm ${first!.name}, scenario ${scenario.name}`);
+    const failure = await up(SERVICES, direct);
+    proxyHealthy = (await containerHealth((args) => compose(args, direct), "headroom-proxy")) === "healthy";
+    if (failure) return { ok: false, lanes, proxyHealthy, failure };
+    await runLane("claude-direct", "claude-direct", direct);
+    if (options.baseline) {
+      // The same lane again into another capture: mitm-direct is recreated with DIRECT_LANE=direct-baseline.
+      const baseline = { ...direct, DIRECT_LANE: BASELINE_LANE };
+      const failed = await up(["mitm-direct"], baseline);
+      if (failed) return { ok: false, lanes, proxyHealthy, failure: failed };
+      await runLane("claude-direct", `claude-${BASELINE_LANE}`, baseline);
     }
-    for (const service of ["claude-direct", "claude-headroom"]) {
-      options.log(`compose run --rm ${service}`);
-      const run = await compose(["--profile", "run", "run", "--rm", "-T", service]);
-      lanes.push({ service, exitCode: run.exitCode, stdout: String(run.stdout), stderr: String(run.stderr) });
-      options.log(`${service}: exit ${run.exitCode}`);
+    await runLane("claude-headroom", "claude-headroom", direct);
+    if (options.realHeadroom) await saveProxyStats(`http://127.0.0.1:${env.HEADROOM_PORT}`, env.HEADROOM_PROXY_TOKEN, options.capturesDir, first!.name, options.log);
+    for (const arm of others) {
+      // The proxy lane's services again with this arm's variables; Compose recreates what they change.
+      const vars = { ...direct, ...armEnvironment(arm) };
+      const failed = await up(["mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"], vars);
+      if (failed) return { ok: false, lanes, proxyHealthy, failure: failed };
+      await runLane("claude-headroom", `claude-${arm.name}`, vars);
+      if (options.realHeadroom) await saveProxyStats(`http://127.0.0.1:${env.HEADROOM_PORT}`, env.HEADROOM_PROXY_TOKEN, options.capturesDir, arm.name, options.log);
     }
   } finally {
     if (!options.keep) {
@@ -113,30 +156,13 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
       await compose(["--profile", "run", "down", "-v", "--remove-orphans"]);
     }
   }
-  const ok = lanes.length === 2 && lanes.every((lane) => lane.exitCode === 0);
+  const ok = lanes.length === 2 + (options.baseline ? 1 : 0) + others(arms).length && lanes.every((lane) => lane.exitCode === 0);
   // A failed lane leaves partial captures: its output, not a half report, is what the user needs to see.
-  const report = ok ? await buildReports(options.capturesDir, undefined, options.scenario) : undefined;
+  const report = ok ? await buildReports(options.capturesDir, arms.map((arm) => arm.name), scenario.name) : undefined;
   return { ok, lanes, report, proxyHealthy };
 }
 
-/** A scenario's prompt and allowed tools for both lanes (unless set), its name for the mock, the demo project as workspace. */
-function scenarioEnvironment(name: string, env: Record<string, string>): Record<string, string> {
-  let scenario;
-  try {
-    scenario = loadScenario(name);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  return {
-    CLAUDE_SCENARIO: scenario.name,
-    CLAUDE_PROMPT: env.CLAUDE_PROMPT || scenario.prompt,
-    CLAUDE_DIRECT_ARGS: env.CLAUDE_DIRECT_ARGS || allowedToolsArgs(scenario),
-    CLAUDE_HEADROOM_ARGS: env.CLAUDE_HEADROOM_ARGS || allowedToolsArgs(scenario),
-    CLAUDE_WORKSPACE: env.CLAUDE_WORKSPACE || DEMO_PROJECT,
-  };
-}
-
-class UsageError extends Error {}
+const others = (arms: Arm[]) => arms.slice(1);
 
 async function prepareDocker(options: ComposeDemoOptions): Promise<void> {
   const args = ["--import", "tsx", repoPath("scripts", "src", "prepare-docker.ts")];
@@ -178,10 +204,12 @@ async function main(): Promise<number> {
     .option("captures", { type: "string", default: path.join(COMPOSE_DIR, "captures"), describe: "captures folder (CAPTURES_DIR in Compose)" })
     .option("project-name", { type: "string", default: "headroom-capture-demo", describe: "Compose project name" })
     .option("real-headroom", { type: "boolean", default: false, describe: "the real pinned Headroom proxy instead of the stand-in (compose.real-headroom.yml)" })
+    .option("scenario", { type: "string", default: DEFAULT_SCENARIO, describe: "the mock's scripted session (CLAUDE_SCENARIO): a file name in scripts/src/mock-anthropic/scenarios/ without .yml" })
+    .option("arms", { type: "string", default: DEFAULT_ARM, describe: "the proxy lane's arms, comma-separated, from lanes.yml x-arms (e.g. headroom,headroom-passthrough)" })
+    .option("baseline", { type: "boolean", default: false, describe: `run the direct lane a second time into ${BASELINE_CAPTURE} (the noise baseline)` })
     .option("keep", { type: "boolean", default: false, describe: "leave the services running (no `down -v`)" })
     .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
     .option("api", { choices: ["mock", "real"] as const, default: "mock" as const, describe: "mock: the offline overlay; real: api.anthropic.com with the real Headroom (needs ANTHROPIC_API_KEY)" })
-    .option("scenario", { type: "string", describe: "a scenario (scripts/src/mock-anthropic/scenarios/): its prompt and allowed tools in both lanes, the demo project as workspace, its name in the reports" })
     .option("repeat", { type: "number", default: 1, describe: "run the lanes N times, arms interleaved; repetition i goes to <captures>/runs/<i>/, then <captures>/aggregate.md / .json" })
     .check((args) => (Number.isInteger(args.repeat) && args.repeat >= 1) || `--repeat must be a whole number of 1 or more, got ${String(args.repeat)}`)
     .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage.")
@@ -193,9 +221,11 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(`compose-demo: ${line}\n`);
   const options = {
     api: argv.api,
-    scenario: argv.scenario,
     projectName: argv["project-name"],
     realHeadroom: argv["real-headroom"],
+    scenario: argv.scenario,
+    arms: argv.arms.split(",").map((arm) => arm.trim()).filter(Boolean),
+    baseline: argv.baseline,
     keep: argv.keep,
     env: process.env,
     log,
@@ -229,6 +259,7 @@ function printOutcome(result: ComposeDemoResult, realHeadroom: boolean): void {
   process.stdout.write(`\nheadroom-proxy ${realHeadroom ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
   if (result.report) {
+    process.stdout.write(`\n${savingParagraph(result.report)}\n`);
     process.stdout.write(`\nReport: ${result.report.markdown}\nWhat the proxy changed (client lane -> upstream lane): ${result.report.proxyMarkdown}\n`);
     for (const line of proxyChanges(result.report.proxyJson)) process.stdout.write(`  ${line}\n`);
     process.stdout.write("\n");
@@ -241,7 +272,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`compose-demo: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(error instanceof UsageError ? 2 : 1);
+      process.exit(1);
     },
   );
 }

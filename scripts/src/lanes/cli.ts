@@ -16,7 +16,7 @@ import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario, scenarioNames } from 
 import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
 import { DEMO_PROJECT, REPO_ROOT } from "./repo.js";
 import { aggregateVerdict, runRepeated } from "./repeat.js";
-import { proxyChanges, reportSection } from "./reports.js";
+import { proxyChanges, reportSection, savingParagraph } from "./reports.js";
 import { runLocalLanes, UsageError, type ApiChoice, type ProxyChoice, type RunResult } from "./run-local-lanes.js";
 
 /** Exit codes: 0 both lanes ran and the report was written; 1 a lane's client failed; 2 bad usage/setup. */
@@ -140,6 +140,7 @@ function printOutcome(result: RunResult): void {
   }
   out.write(`\nCaptures:\n${result.captureFiles.map((file) => `  ${file}\n`).join("")}`);
   if (result.report) {
+    out.write(`\n${savingParagraph(result.report)}\n\n`);
     out.write(`Report: ${result.report.markdown}\n        ${result.report.json}\n`);
     for (const extra of result.report.armReports) out.write(`${extra.title}: ${extra.markdown}\n`);
     out.write(`What the proxy changed (headroom-client lane -> headroom-upstream lane): ${result.report.proxyMarkdown}\n`);

@@ -44,6 +44,17 @@ export interface LaneDescription {
   arms: Record<string, Arm>;
 }
 
+export class UnknownArmError extends Error {}
+
+/** The arms of that name, in the order given; an unknown name is an UnknownArmError naming the ones there are. */
+export function armsNamed(description: LaneDescription, names: readonly string[]): Arm[] {
+  return names.map((name) => {
+    const arm = description.arms[name];
+    if (!arm) throw new UnknownArmError(`no arm named ${name} in lanes.yml (there are: ${Object.keys(description.arms).join(", ")})`);
+    return arm;
+  });
+}
+
 /**
  * The variables that select an arm in lanes.yml, for the runner's interpolation and for Compose's environment.
  * HEADROOM_PROXY_ARGS is the arm's proxy_args joined into one line (Compose splits the string command into words).

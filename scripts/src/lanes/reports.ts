@@ -13,6 +13,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { execa } from "execa";
+import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
+import { proxyStatsFile } from "./proxy-stats.js";
 import { ANALYZER_CLI } from "./repo.js";
 
 export interface ArmReport {
@@ -47,24 +49,32 @@ export async function buildReports(capturesDir: string, arms: string[] = ["headr
   // The scenario goes into report.json, so `aggregate` groups repetitions of one task together.
   const task = scenario ? ["--scenario", path.basename(scenario, ".yml")] : [];
   await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], [...baseline, ...task]);
+  // The proxy's own account of the run (its saved /stats) goes beside what its two lanes measured.
+  const stats = (arm: string) => (existsSync(proxyStatsFile(capturesDir, arm)) ? ["--proxy-stats", proxyStatsFile(capturesDir, arm)] : []);
   await analyze(file(`${primary}-client.jsonl`), file(`${primary}-upstream.jsonl`), reports.proxyMarkdown, reports.proxyJson, [
     `proxy input (${primary}-client)`,
     `proxy output (${primary}-upstream)`,
-  ]);
+  ], stats(primary));
   for (const arm of others) {
-    const pairs: Array<[string, string, string, [string, string]]> = [
-      [`direct vs ${arm}`, "direct.jsonl", `${arm}-upstream.jsonl`, ["direct", `${arm} (upstream)`]],
-      [`${arm} vs ${primary}`, `${arm}-upstream.jsonl`, `${primary}-upstream.jsonl`, [`${arm} (upstream)`, `${primary} (upstream)`]],
-      [`${arm} proxy report`, `${arm}-client.jsonl`, `${arm}-upstream.jsonl`, [`proxy input (${arm}-client)`, `proxy output (${arm}-upstream)`]],
+    const pairs: Array<[string, string, string, [string, string], string[]]> = [
+      [`direct vs ${arm}`, "direct.jsonl", `${arm}-upstream.jsonl`, ["direct", `${arm} (upstream)`], []],
+      [`${arm} vs ${primary}`, `${arm}-upstream.jsonl`, `${primary}-upstream.jsonl`, [`${arm} (upstream)`, `${primary} (upstream)`], []],
+      [`${arm} proxy report`, `${arm}-client.jsonl`, `${arm}-upstream.jsonl`, [`proxy input (${arm}-client)`, `proxy output (${arm}-upstream)`], stats(arm)],
     ];
-    for (const [title, left, right, labels] of pairs) {
+    for (const [title, left, right, labels, extra] of pairs) {
       const base = title.replace(/ /g, "-");
       const report = { title, markdown: file(`${base}.md`), json: file(`${base}.json`) };
-      await analyze(file(left), file(right), report.markdown, report.json, labels);
+      await analyze(file(left), file(right), report.markdown, report.json, labels, extra);
       reports.armReports.push(report);
     }
   }
   return reports;
+}
+
+/** The arms of lanes.yml whose captures are in `dir`, the default arm first (what `make report` reports on). */
+export function armsIn(dir: string): string[] {
+  const names = Object.keys(readLaneDescription().arms).filter((arm) => existsSync(path.join(dir, `${arm}-client.jsonl`)));
+  return [DEFAULT_ARM, ...names.filter((arm) => arm !== DEFAULT_ARM)];
 }
 
 /** Whether the built analyzer knows an option (so a capture-side feature can wait for the analyzer side). */
@@ -90,6 +100,42 @@ async function analyze(
   if (result.exitCode !== 0) {
     throw new Error(`headroom-analyze failed (exit ${result.exitCode}): ${String(result.stderr).trim()}`);
   }
+}
+
+interface ReportFigures {
+  summary: {
+    paired: number;
+    direct: { request_bytes: number };
+    headroom: { request_bytes: number };
+    paired_tokens: { direct: { prompt_tokens: number }; headroom: { prompt_tokens: number } };
+  };
+  proxy_account?: { totals: { claimed_saved: number; requests_with_claims: number }; stats: { tokens_saved: number | null } | null; disagreements: number };
+}
+
+const change = (before: number, after: number) =>
+  `${before} -> ${after} (${before === 0 ? "n/a" : `${after <= before ? "" : "+"}${(((after - before) / before) * 100).toFixed(1)} %`})`;
+
+/**
+ * The run's outcome in one paragraph, first thing under the reports: what the proxy saved in prompt tokens (the
+ * paired exchanges of the main report), in request bytes (what it forwarded upstream against what it was sent),
+ * and what it claims itself.
+ */
+export function savingParagraph(reports: Reports): string {
+  const main = JSON.parse(readFileSync(reports.json, "utf8")) as ReportFigures;
+  const proxy = JSON.parse(readFileSync(reports.proxyJson, "utf8")) as ReportFigures;
+  const tokens = main.summary.paired_tokens;
+  const lines = [
+    `Prompt tokens billed over ${main.summary.paired} paired requests, direct -> through the proxy: ${change(tokens.direct.prompt_tokens, tokens.headroom.prompt_tokens)}.`,
+    `Request bytes, proxy input -> what it forwarded upstream: ${change(proxy.summary.direct.request_bytes, proxy.summary.headroom.request_bytes)}.`,
+  ];
+  const account = proxy.proxy_account;
+  if (account && account.totals.requests_with_claims > 0) {
+    const stats = account.stats?.tokens_saved;
+    lines.push(
+      `The proxy's own account: ${account.totals.claimed_saved} tokens saved in its response headers${stats == null ? "" : `, ${stats} in its stats`}; ${account.disagreements} disagreement(s) with the wire (see ${path.basename(reports.proxyMarkdown)}).`,
+    );
+  }
+  return lines.join("\n");
 }
 
 /** One `## Heading` section of a Markdown report, for printing to the terminal. */
@@ -145,7 +191,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(im
     process.exit(2);
   }
   try {
-    const reports = await buildReports(dir);
+    const reports = await buildReports(dir, armsIn(dir));
     for (const file of Object.values(reports)) process.stderr.write(`Wrote report: ${file}\n`);
     for (const line of proxyChanges(reports.proxyJson)) process.stdout.write(`${line}\n`);
   } catch (error) {

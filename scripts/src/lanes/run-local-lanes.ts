@@ -13,13 +13,14 @@
  * connect api.anthropic.com to it without changing a byte) or the real one; the proxy is the stand-in or the
  * real `headroom proxy`. Every process is stopped on success, failure and Ctrl-C.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import {
   DEFAULT_ARM,
   MITM_SERVICES,
   armEnvironment,
+  armsNamed,
   localCommand,
   readLaneDescription,
   serviceEnvironment,
@@ -31,6 +32,7 @@ import {
 } from "./lane-description.js";
 import { prepareCapturesFolder } from "./captures.js";
 import { freePort, ProcessGroup } from "./processes.js";
+import { saveProxyStats } from "./proxy-stats.js";
 import { buildReports, type Reports } from "./reports.js";
 import {
   CAPTURE_ADDON,
@@ -122,11 +124,12 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
     throw new UsageError(`the Headroom proxy (${headroom}) is not installed: run \`make headroom-venv\` or set HEADROOM_COMMAND`);
   }
   const description = readLaneDescription();
-  const arms = (options.arms ?? [DEFAULT_ARM]).map((name) => {
-    const arm = description.arms[name];
-    if (!arm) throw new UsageError(`no arm named ${name} in lanes.yml (there are: ${Object.keys(description.arms).join(", ")})`);
-    return arm;
-  });
+  let arms: Arm[];
+  try {
+    arms = armsNamed(description, options.arms ?? [DEFAULT_ARM]);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
   const dirs = prepareRunDir(runDir);
   const captures = {
@@ -264,7 +267,9 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
 
     // 5. The proxy's own account of the run, from its stats endpoint, before it stops.
     if (options.proxy === "headroom" && clients.length === runs.length) {
-      for (const { arm, places: lanePlaces } of armLanes) await saveProxyStats(lanePlaces, options.capturesDir, arm, options.log);
+      for (const { arm, places: lanePlaces } of armLanes) {
+        await saveProxyStats(lanePlaces.serviceUrls["headroom-proxy"]!, options.env.HEADROOM_PROXY_TOKEN, options.capturesDir, arm.name, options.log);
+      }
     }
   } finally {
     await group.stopAll();
@@ -353,23 +358,6 @@ async function startProxy(
   });
   places.serviceUrls["headroom-proxy"] = `http://127.0.0.1:${port}`;
   options.log(`${name}: real Headroom (${command} ${args.filter((a) => a.startsWith("--no-")).join(" ")}) at ${places.serviceUrls["headroom-proxy"]} [pid ${started.pid}]`);
-}
-
-/**
- * Save Headroom's own account of the run (GET /stats) as <arm>-proxy-stats.json, for the proxy report to set
- * beside what the captures measured. A proxy without the endpoint (the stand-in) or an error only logs a line.
- */
-async function saveProxyStats(places: LocalPlaces, capturesDir: string, arm: Arm, log: (line: string) => void): Promise<void> {
-  const url = `${places.serviceUrls["headroom-proxy"]}/stats`;
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
-    if (!response.ok) return log(`${arm.name}: ${url} answered ${response.status}; no proxy stats saved`);
-    const file = path.join(capturesDir, `${arm.name}-proxy-stats.json`);
-    writeFileSync(file, JSON.stringify(await response.json(), null, 2) + "\n", { mode: 0o600 });
-    log(`${arm.name}: proxy stats -> ${file}`);
-  } catch (error) {
-    log(`${arm.name}: could not read ${url}: ${(error as Error).message}`);
-  }
 }
 
 /** Is `command` an existing file, or a name found on PATH? */

@@ -2,11 +2,11 @@
  * The scripted conversation: the scenario's steps, played from what each request contains (no session state), so
  * retries and the proxied lane get the same answers as the direct lane:
  *
- *   - the request offers tools and its messages carry N tool_results  -> step N of the scenario: a tool_use (with the
+ *   - the request's messages carry N tool_results                     -> step N of the scenario: a tool_use (with the
  *     text before it) when the request offers that tool, else the answer;
  *   - once every tool step has its result                            -> the answer, starting with FINAL_MARKER and
  *     naming the size of each tool result the conversation carries (what the model was given);
- *   - anything else (side requests without tools, e.g. small haiku calls) -> a short plain text answer.
+ *   - no tool result and no tool offered (side requests, e.g. small haiku calls) -> a short plain text answer.
  */
 import { anthropicId } from "../shared/anthropic-errors.js";
 import { resolveInput, type Scenario } from "./scenario.js";
@@ -84,10 +84,10 @@ function describeResults(request: MessagesRequest): string {
 
 /** Decide the answer to one /v1/messages request. */
 export function scriptReply(request: MessagesRequest, scenario: Scenario): ScriptedReply {
-  if ((request.tools ?? []).length === 0) {
+  const done = request.messages.reduce((sum, m) => sum + (m.role === "user" ? toolResults(m.content).length : 0), 0);
+  if ((request.tools ?? []).length === 0 && done === 0) {
     return { kind: "plain", content: [text(`${PLAIN_MARKER} ok.`)], stop_reason: "end_turn" };
   }
-  const done = request.messages.reduce((sum, m) => sum + (m.role === "user" ? toolResults(m.content).length : 0), 0);
   const step = scenario.steps[Math.min(done, scenario.steps.length - 1)]!;
   if ("tool" in step && hasTool(request, step.tool)) {
     const cwd = findWorkingDirectory(request);
