@@ -5,12 +5,12 @@
  * Why JUnit: every CI system shows JUnit results as tests, so a failed gate appears by its
  * expression, with its value, without anyone opening a log.
  */
-import { appendFile, mkdir, writeFile } from "node:fs/promises";
+import { appendFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
 import { EXIT } from "./errors.js";
 import { anyFailed, gateValue, type GateResult } from "./gates.js";
-import { ReportWriteError } from "./report-file.js";
+import { makeFolders, ReportWriteError } from "./report-file.js";
 
 /** Text safe in XML content and attributes: escaped, and without characters XML 1.0 forbids. */
 export function xmlText(text: string): string {
@@ -45,7 +45,7 @@ export function renderJunit(name: string, results: readonly GateResult[]): strin
 
 export async function writeJunit(file: string, name: string, results: readonly GateResult[]): Promise<void> {
   const target = resolve(file);
-  await mkdir(dirname(target), { recursive: true });
+  await makeFolders(dirname(target));
   await writeFile(target, renderJunit(name, results));
 }
 

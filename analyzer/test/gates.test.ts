@@ -118,6 +118,20 @@ describe("headroom-analyze network-diff --fail-on", () => {
     expect(report.gates.map((gate: { value: number; failed: boolean }) => [gate.value, gate.failed])).toEqual([[1, true], [1, false]]);
   });
 
+  it("a JUnit file or step summary that cannot be written: one line naming it, exit 1 (no hang on impossible folders)", () => {
+    const junit = runCli([...DIFF, "--quiet", "--fail-on", "errors > 5", "--junit", "/proc/no-such-folder/junit.xml"]);
+    expect(junit.status).toBe(1);
+    expect(expectOneLineError(junit)).toBe("headroom-analyze: error: cannot write JUnit file /proc/no-such-folder/junit.xml (ENOENT)");
+    const run = spawnSync(process.execPath, [CLI, ...DIFF, "--quiet", "--github-step-summary"], {
+      cwd: REPO,
+      encoding: "utf8",
+      timeout: 30_000,
+      env: { ...process.env, GITHUB_STEP_SUMMARY: "/proc/no-such-folder/summary.md" },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe("headroom-analyze: error: cannot append to GITHUB_STEP_SUMMARY /proc/no-such-folder/summary.md (ENOENT)\n");
+  });
+
   it("--github-step-summary outside GitHub Actions says nothing was written", () => {
     const env = { ...process.env };
     delete env.GITHUB_STEP_SUMMARY;
