@@ -14,6 +14,7 @@ help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
 
 node_modules/.package-lock.json: package.json package-lock.json analyzer/package.json scripts/package.json
+	@node analyzer/bin/node-version.js package.json
 	npm ci --no-audit --no-fund
 	@touch $@
 

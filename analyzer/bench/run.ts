@@ -1,9 +1,11 @@
 /**
  * `npm run bench` — how fast and how lean `network-diff` is on Claude-Code-sized captures.
  *
- * Generates (or reuses) a synthetic pair at full and half size in <repo>/bench-data/, then runs
- * the built CLI and a floor (read + JSON.parse of every line, nothing else) as child processes
- * under GNU time, alternately, best of 5 for time, and prints time, ratio to the floor, peak RSS and growth.
+ * Generates (or reuses) synthetic captures — direct, headroom and a baseline (a second direct
+ * run) — at full and half size in <repo>/bench-data/, then runs the built CLI with everything on
+ * (--baseline, both reports) and a floor (read + JSON.parse of every line of the same three files,
+ * nothing else) as child processes under GNU time, alternately, best of 5 for time, and prints
+ * time, ratio to the floor, peak RSS and growth.
  * Targets: ratio <= 1.3, peak RSS <= 200 MB, doubling the input <= 2.2x the time.
  */
 import { execFileSync, spawnSync } from "node:child_process";
@@ -21,7 +23,7 @@ const cli = join(analyzer, "dist", "cli.js");
 const floor = join(here, "floor.mjs");
 const TIME = "/usr/bin/time";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-const GENERATOR_VERSION = 4;
+const GENERATOR_VERSION = 5;
 
 const PARAMS: GenerateParams = { sessions: 40, turnsPerSession: 40, toolResultChars: 6200, seed: 20251126 };
 
@@ -61,13 +63,17 @@ function compareRuns(floorArgs: string[], diffArgs: string[]): { floor: Measurem
   return { floor: best(floorRuns), diff: best(diffRuns) };
 }
 
-async function dataset(): Promise<{ full: [string, string]; half: [string, string] }> {
+type Files = [direct: string, headroom: string, baseline: string];
+
+async function dataset(): Promise<{ full: Files; half: Files }> {
   mkdirSync(dataDir, { recursive: true });
   const files = {
     direct: join(dataDir, "direct.jsonl"),
     headroom: join(dataDir, "headroom.jsonl"),
+    baseline: join(dataDir, "baseline.jsonl"),
     halfDirect: join(dataDir, "half-direct.jsonl"),
     halfHeadroom: join(dataDir, "half-headroom.jsonl"),
+    halfBaseline: join(dataDir, "half-baseline.jsonl"),
   };
   const metaFile = join(dataDir, "params.json");
   const meta = JSON.stringify({ ...PARAMS, generator: GENERATOR_VERSION });
@@ -79,7 +85,7 @@ async function dataset(): Promise<{ full: [string, string]; half: [string, strin
     await generate(PARAMS, files);
     writeFileSync(metaFile, meta);
   }
-  return { full: [files.direct, files.headroom], half: [files.halfDirect, files.halfHeadroom] };
+  return { full: [files.direct, files.headroom, files.baseline], half: [files.halfDirect, files.halfHeadroom, files.halfBaseline] };
 }
 
 function lines(file: string): number {
@@ -90,20 +96,20 @@ async function main(): Promise<void> {
   if (!existsSync(TIME)) fail(`${TIME} not found; install GNU time (Debian: apt-get install -y time)`);
   if (!existsSync(cli)) fail(`${cli} not found; run \`make build\` first`);
   const { full, half } = await dataset();
-  const rows: Array<{ name: string; files: [string, string]; floor: Measurement; diff: Measurement }> = [];
+  const rows: Array<{ name: string; files: Files; floor: Measurement; diff: Measurement }> = [];
   for (const [name, files] of [["half", half], ["full", full]] as const) {
     process.stderr.write(`bench: ${name} size, ${RUNS} runs each …\n`);
     const out = join(dataDir, `report-${name}`);
-    const diffArgs = [cli, "network-diff", "--direct", files[0], "--headroom", files[1], "--output", `${out}.md`, "--json-output", `${out}.json`, "--quiet"];
+    const diffArgs = [cli, "network-diff", "--direct", files[0], "--headroom", files[1], "--baseline", files[2], "--output", `${out}.md`, "--json-output", `${out}.json`, "--quiet"];
     rows.push({ name, files, ...compareRuns([floor, ...files], diffArgs) });
   }
   const mb = (file: string) => statSync(file).size / 1024 / 1024;
   const table = [
-    "| Size | Exchanges per lane | MB per lane | Floor s | network-diff s | Ratio | Floor RSS MB | network-diff RSS MB |",
+    "| Size | Exchanges per lane | MB per lane (direct / headroom / baseline) | Floor s | network-diff s | Ratio | Floor RSS MB | network-diff RSS MB |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ...rows.map(
       (r) =>
-        `| ${r.name} | ${lines(r.files[0])} | ${mb(r.files[0]).toFixed(0)} / ${mb(r.files[1]).toFixed(0)} | ${r.floor.seconds.toFixed(2)} | ${r.diff.seconds.toFixed(2)} | ${(r.diff.seconds / r.floor.seconds).toFixed(2)} | ${r.floor.rssMb.toFixed(0)} | ${r.diff.rssMb.toFixed(0)} |`,
+        `| ${r.name} | ${lines(r.files[0])} | ${r.files.map((file) => mb(file).toFixed(0)).join(" / ")} | ${r.floor.seconds.toFixed(2)} | ${r.diff.seconds.toFixed(2)} | ${(r.diff.seconds / r.floor.seconds).toFixed(2)} | ${r.floor.rssMb.toFixed(0)} | ${r.diff.rssMb.toFixed(0)} |`,
     ),
   ];
   const [halfRow, fullRow] = rows as [(typeof rows)[0], (typeof rows)[0]];

@@ -9,7 +9,7 @@ import { gateOptions, publishGates } from "./ci-outputs.js";
 import { UsageError } from "./errors.js";
 import { evaluateGates, parseGates } from "./gates.js";
 import { renderAggregateMarkdown } from "./render-aggregate.js";
-import { ReportFile } from "./report-file.js";
+import { ReportFile } from "./output-file.js";
 import { METRICS } from "./run-metrics.js";
 
 interface AggregateArgs {

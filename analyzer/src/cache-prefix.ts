@@ -33,21 +33,6 @@ export interface CachePrefix {
 type Section = "tools" | "system" | "messages";
 const SECTIONS: readonly Section[] = ["tools", "system", "messages"];
 
-/** The element at position `at` of a prompt read as tools, then system, then messages; null past the end. */
-function elementAt(prompt: Prompt, at: number): { section: Section; element: PromptElement } | null {
-  let offset = at;
-  for (const section of SECTIONS) {
-    const elements = prompt[section];
-    if (offset < elements.length) return { section, element: elements[offset] as PromptElement };
-    offset -= elements.length;
-  }
-  return null;
-}
-
-function size(prompt: Prompt): number {
-  return prompt.tools.length + prompt.system.length + prompt.messages.length;
-}
-
 /** A path that mentions cache_control: not part of what the cache compares. */
 function isCacheControl(path: string): boolean {
   return path.includes(".cache_control");
@@ -74,24 +59,33 @@ function elementPath(section: Section, element: PromptElement): string {
 
 /**
  * Where `later` stops starting with `earlier` (both prompts of one conversation); null when it
- * starts with all of it. `paths` names JSON path ids (for the path inside the element).
+ * starts with all of it: the first differing path inside an edited element, or the element itself
+ * when it was inserted (the earlier element comes later) or replaced by another kind of section.
+ * `paths` names JSON path ids.
  */
 export function prefixBreak(earlier: Exchange & { prompt: Prompt }, later: Exchange & { prompt: Prompt }, paths: readonly string[]): string | null {
-  const length = size(earlier.prompt);
-  for (let at = 0; at < length; at++) {
-    const a = elementAt(earlier.prompt, at) as { section: Section; element: PromptElement };
-    const b = elementAt(later.prompt, at);
-    if (!b) {
-      // The later request is shorter: the earlier element has no counterpart.
-      const last = elementAt(later.prompt, size(later.prompt) - 1);
-      return last && last.section === a.section ? `$.${a.section}[${last.element.index + 1}]` : elementPath(a.section, a.element);
+  for (let s = 0; s < SECTIONS.length; s++) {
+    const section = SECTIONS[s] as Section;
+    const before = earlier.prompt[section];
+    const after = later.prompt[section];
+    const shared = Math.min(before.length, after.length);
+    for (let i = 0; i < shared; i++) {
+      const a = before[i] as PromptElement;
+      const b = after[i] as PromptElement;
+      if (a.key === b.key) continue;
+      // The earlier element further on: something was inserted before it, not edited inside it.
+      const inserted = after.some((element, j) => j > i && element.key === a.key);
+      const leaf = !inserted && earlier.json && later.json ? firstLeafDifference(earlier.json, a, later.json, b, paths) : null;
+      return leaf ?? elementPath(section, b);
     }
-    if (a.section === b.section && a.element.key === b.element.key) continue;
-    if (a.section === b.section && earlier.json && later.json) {
-      const leaf = firstLeafDifference(earlier.json, a.element, later.json, b.element, paths);
-      if (leaf) return leaf;
+    if (before.length > after.length) {
+      // The later request dropped elements: the first one it no longer sends.
+      const last = after.at(-1);
+      return last ? `$.${section}[${last.index + 1}]` : elementPath(section, before[shared] as PromptElement);
     }
-    return elementPath(b.section, b.element);
+    // The later request adds elements here, before what the earlier one sent next (its later sections).
+    const restBefore = SECTIONS.slice(s + 1).some((next) => earlier.prompt[next].length > 0);
+    if (after.length > before.length && restBefore) return elementPath(section, after[shared] as PromptElement);
   }
   return null;
 }

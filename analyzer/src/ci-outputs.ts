@@ -8,9 +8,9 @@
 import { appendFile, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import type { Argv } from "yargs";
-import { EXIT } from "./errors.js";
+import { EXIT, OutputError } from "./errors.js";
 import { anyFailed, gateValue, type GateResult } from "./gates.js";
-import { makeFolders, ReportWriteError } from "./report-file.js";
+import { makeFolders } from "./output-file.js";
 
 /** Text safe in XML content and attributes: escaped, and without characters XML 1.0 forbids. */
 export function xmlText(text: string): string {
@@ -74,17 +74,17 @@ export interface GateOutputs {
 
 /**
  * Write what CI reads about the gates; returns the exit code they call for (0, or 3 when any
- * failed). A file that cannot be written is a ReportWriteError (exit 1) naming it.
+ * failed). A file that cannot be written is an OutputError (exit 1) naming it.
  */
 export async function publishGates(results: readonly GateResult[], outputs: GateOutputs): Promise<number> {
   if (outputs.junit) {
     await writeJunit(outputs.junit, outputs.suite, results).catch((error: NodeJS.ErrnoException) => {
-      throw new ReportWriteError(`cannot write JUnit file ${outputs.junit} (${error.code ?? "error"})`);
+      throw new OutputError(`cannot write JUnit file ${outputs.junit} (${error.code ?? "error"})`);
     });
   }
   if (outputs.stepSummary) {
     const written = await appendStepSummary(outputs.summary).catch((error: NodeJS.ErrnoException) => {
-      throw new ReportWriteError(`cannot append to GITHUB_STEP_SUMMARY ${process.env.GITHUB_STEP_SUMMARY} (${error.code ?? "error"})`);
+      throw new OutputError(`cannot append to GITHUB_STEP_SUMMARY ${process.env.GITHUB_STEP_SUMMARY} (${error.code ?? "error"})`);
     });
     if (!written) outputs.warn("--github-step-summary: GITHUB_STEP_SUMMARY is not set (not in GitHub Actions); no step summary written");
   }

@@ -11,8 +11,8 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { aggregateCommand } from "./aggregate-command.js";
 import { gateOptions, publishGates } from "./ci-outputs.js";
-import { EXIT, InputError, UsageError } from "./errors.js";
-import { evaluateGates, parseGates, renderGatesMarkdown, type Gate, type GateResult } from "./gates.js";
+import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
+import { evaluateGates, parseGates, renderGatesMarkdown, type GateResult } from "./gates.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
@@ -21,9 +21,10 @@ import { readProxyStats } from "./proxy-account.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
-import { ReportFile, ReportWriteError } from "./report-file.js";
+import { ReportFile } from "./output-file.js";
 import { renderRunFigures } from "./render-run-figures.js";
 import { runGateHelp, runGateValues, type ReportHeadJson } from "./run-metrics.js";
+import { sanitizeCaptures, type SanitizeJob } from "./sanitize.js";
 import { summarizeLane } from "./summarize.js";
 
 const NAME = "headroom-analyze";
@@ -33,13 +34,16 @@ Secrets: header values whose name contains authorization, api-key, apikey, token
 
 Exit codes:
   0   success (a record cut short — an interrupted capture — is skipped with a warning)
-  1   a report could not be written, or an unexpected failure
-  2   bad input: a missing or unreadable file; a line that is not JSON, or a record
-      without method or url (both named as file:line); a file aggregate cannot read as a report
+  1   a report or sanitized capture could not be written, an unexpected failure, or
+      a Node.js older than the package's engines range
+  2   bad input: a missing or unreadable file; a line that is not JSON, a record
+      without method or url, a body nested deeper than 1000 levels or one that decodes
+      to more than 64 MiB (all named as file:line); a file aggregate cannot read as a report
   3   a --fail-on gate failed (its condition holds, or its value could not be counted);
       the reports are written in full
   64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by,
-      a report path that is an input or the other report, an unknown metric or a malformed
+      a report path that is an input or the other report, sanitize files not in
+      IN OUT pairs or an output that is an input, an unknown metric or a malformed
       --fail-on expression)`;
 
 /** network-diff's --fail-on metrics, for --help. */
@@ -162,10 +166,47 @@ async function runSummary(args: { file: string; quiet: boolean }): Promise<void>
   await writeStdout(renderLaneSummary(args.file, lane.exchanges, summarizeLane(args.file, lane.exchanges, undefined, context.paths.paths), lane.warnings));
 }
 
+/** IN OUT [IN OUT ...] -> jobs; an output must not be an input or another output. */
+function sanitizeJobs(files: string[]): SanitizeJob[] {
+  if (files.length % 2 !== 0) throw new UsageError("sanitize takes pairs of files: IN OUT [IN OUT ...]");
+  const jobs: SanitizeJob[] = [];
+  for (let i = 0; i < files.length; i += 2) jobs.push({ input: files[i] as string, output: files[i + 1] as string });
+  const inputs = new Set(jobs.map((job) => resolve(job.input)));
+  const outputs = new Set<string>();
+  for (const { output } of jobs) {
+    const target = resolve(output);
+    if (inputs.has(target)) throw new UsageError(`${output} is an input capture; write the sanitized capture elsewhere`);
+    if (outputs.has(target)) throw new UsageError(`${output} is named as output twice`);
+    outputs.add(target);
+  }
+  return jobs;
+}
+
+async function runSanitize(args: { files: string[]; salt?: string; quiet: boolean }): Promise<void> {
+  const jobs = sanitizeJobs(args.files);
+  if (args.salt !== undefined && args.salt.trim() === "") throw new UsageError("--salt needs a text (or leave it out for a random key)");
+  let total = 0;
+  for (const job of jobs) total += await fileSize(job.input);
+  const progress = createProgress(total, process.stderr, !args.quiet);
+  const result = await sanitizeCaptures(jobs, {
+    salt: args.salt,
+    onBytes: (bytes) => progress.advance(bytes),
+    onWarning: (message) => {
+      progress.clear();
+      warn(message);
+    },
+  }).finally(() => progress.done());
+  if (jobs.length === 1 && args.salt === undefined) {
+    warn("sanitized with a one-off key: captures sanitized in another run will not match this one (name them all in one call, or give each run the same --salt)");
+  }
+  if (result.clashes > 0) warn(`${result.clashes} short strings share a stand-in with another string of their length; paths holding them may show as unchanged`);
+  if (!args.quiet) for (const job of jobs) process.stderr.write(`Wrote sanitized capture: ${job.output}\n`);
+}
+
 export async function main(argv: string[]): Promise<void> {
   const cli = yargs(argv)
     .scriptName(NAME)
-    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n$0 aggregate REPORT.json|DIR... [options]\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
+    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n$0 sanitize IN OUT [IN OUT ...] [--salt TEXT]\n$0 aggregate REPORT.json|DIR... [options]\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
     .command(
       ["network-diff", "$0"],
       "Compare a direct capture with a headroom capture; Markdown report to stdout or --output (default command)",
@@ -185,7 +226,7 @@ export async function main(argv: string[]): Promise<void> {
           .option("headroom-label", { type: "string", default: "headroom", describe: "What the report calls the --headroom side" })
           .option("prices", {
             type: "string",
-            describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read; keys: exact id, prefix*, or *): adds an estimated cost per lane (see analyzer/prices.example.json)",
+            describe: "JSON file of USD per million tokens by model (input, output, cache_write, cache_read, optional cache_write_1h; keys: exact id, prefix*, or *): adds an estimated cost per lane and over the pairs with usage on both sides (see analyzer/prices.example.json)",
           })
           .option("proxy-stats", {
             type: "string",
@@ -216,13 +257,36 @@ export async function main(argv: string[]): Promise<void> {
     )
     .command(
       "summary <file>",
-      "One capture's exchanges as a table: sequence, route, status, model, body bytes, tools count, stream, prompt tokens, cache read, output tokens, first byte ms",
+      "One capture's exchanges as a table: sequence, route, status, model, body bytes, tools count, stream, prompt tokens, cache read, output tokens, first byte ms; and its prompt-cache prefix breaks",
       (y) =>
         y
           .positional("file", { type: "string", demandOption: true, describe: "A lane capture (JSONL)" })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar" })
           .example("$0 summary captures/direct.jsonl", "Quick look at one capture"),
       async (args) => runSummary({ file: String(args.file), quiet: Boolean(args.quiet) }),
+    )
+    .command(
+      "sanitize <in> <out> [more..]",
+      "Write a copy of a capture safe to attach to a bug report (mode 0600): every string replaced by a keyed stand-in of the same length, header values only for non-sensitive headers; network-diff on sanitized captures gives the same report. Name all lanes in one call (IN OUT IN OUT ...) so ids and strings match across them",
+      (y) =>
+        y
+          .positional("in", { type: "string", demandOption: true, describe: "A lane capture (JSONL)" })
+          .positional("out", { type: "string", demandOption: true, describe: "Where to write its sanitized copy (parent folders are created)" })
+          .positional("more", { type: "string", array: true, describe: "More IN OUT pairs, sanitized with the same key" })
+          .option("salt", {
+            type: "string",
+            describe:
+              "Derive the key from this text instead of a random one, to sanitize lanes in separate runs that still match. Keep it private: with it, anyone can test guesses of short strings",
+          })
+          .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote …' lines" })
+          .example("$0 sanitize captures/direct.jsonl shared/direct.jsonl captures/headroom-client.jsonl shared/headroom-client.jsonl", "Both lanes, one key")
+          .example("$0 network-diff --direct shared/direct.jsonl --headroom shared/headroom-client.jsonl", "The same report from the sanitized pair"),
+      async (args) =>
+        runSanitize({
+          files: [String(args.in), String(args.out), ...((args.more as string[] | undefined) ?? []).map(String)],
+          salt: args.salt,
+          quiet: Boolean(args.quiet),
+        }),
     );
   await aggregateCommand(cli, { warn, stdout: writeStdout })
     .strict()
@@ -247,7 +311,7 @@ function packageVersion(): string {
 export function exitCodeFor(error: unknown): { code: number; message: string } {
   if (error instanceof InputError) return { code: EXIT.badInput, message: error.message };
   if (error instanceof UsageError) return { code: EXIT.usage, message: `${error.message} (see --help)` };
-  if (error instanceof ReportWriteError) return { code: EXIT.failure, message: error.message };
+  if (error instanceof OutputError) return { code: EXIT.failure, message: error.message };
   const message = error instanceof Error ? error.message : String(error);
   return { code: EXIT.failure, message: `unexpected failure: ${message.replace(/\s*\n\s*/g, " ")}` };
 }

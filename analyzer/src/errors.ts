@@ -27,3 +27,8 @@ export class InputError extends Error {
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/** An output file (a report, a sanitized capture) could not be written; the message names it. */
+export class OutputError extends Error {
+  override name = "OutputError";
+}

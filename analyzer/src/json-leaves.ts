@@ -9,6 +9,18 @@ import { HASH_EMPTY_ARRAY, HASH_EMPTY_OBJECT, HASH_FALSE, HASH_NULL, HASH_TRUE, 
 import type { JsonLeaves } from "./exchange.js";
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+/**
+ * The deepest nesting of arrays and objects a body may have. JSON.parse accepts any depth, but
+ * the walks over a body recurse; a body nested 100,000 levels deep (no real request comes close:
+ * Claude Code's deepest are tool schemas, ~10 levels) is bad input, not a stack overflow.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/** A value nested deeper than MAX_JSON_DEPTH; the caller names the record. */
+export class JsonTooDeepError extends Error {
+  override name = "JsonTooDeepError";
+}
 /**
  * Memory bounds for the reuse caches below, so an odd input (a request with a million messages)
  * costs time, not memory: characters of remembered strings, and leaves of remembered blocks.
@@ -176,7 +188,7 @@ function pushLeaf(pathId: number, valueHash: number): void {
   scratchCount += 1;
 }
 
-function walk(value: unknown, node: number, table: PathTable): void {
+function walk(value: unknown, node: number, table: PathTable, depth: number): void {
   if (typeof value === "string") {
     pushLeaf(node, table.textHash(node, value));
   } else if (typeof value === "number") {
@@ -185,13 +197,15 @@ function walk(value: unknown, node: number, table: PathTable): void {
     pushLeaf(node, value ? HASH_TRUE : HASH_FALSE);
   } else if (value === null || typeof value !== "object") {
     pushLeaf(node, HASH_NULL);
+  } else if (depth >= MAX_JSON_DEPTH) {
+    throw new JsonTooDeepError(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   } else if (Array.isArray(value)) {
     if (value.length === 0) pushLeaf(node, HASH_EMPTY_ARRAY);
-    for (let i = 0; i < value.length; i++) walk(value[i], table.index(node, i), table);
+    for (let i = 0; i < value.length; i++) walk(value[i], table.index(node, i), table, depth + 1);
   } else {
     let position = 0;
     for (const key in value) {
-      walk((value as Record<string, unknown>)[key], table.key(node, key), table);
+      walk((value as Record<string, unknown>)[key], table.key(node, key), table, depth + 1);
       position += 1;
     }
     if (position === 0) pushLeaf(node, HASH_EMPTY_OBJECT);
@@ -245,9 +259,9 @@ export function sameJson(a: unknown, b: unknown): boolean {
  * Flatten one block, reusing the leaves of the last block at this path when it is the same.
  * Returns whether they were reused.
  */
-function walkBlock(value: unknown, node: number, table: PathTable): boolean {
+function walkBlock(value: unknown, node: number, table: PathTable, depth: number): boolean {
   if (typeof value !== "object" || value === null) {
-    walk(value, node, table);
+    walk(value, node, table, depth);
     return false;
   }
   const leaves = table.sameBlockLeaves(node, value);
@@ -259,7 +273,7 @@ function walkBlock(value: unknown, node: number, table: PathTable): boolean {
     return true;
   }
   const start = scratchCount;
-  walk(value, node, table);
+  walk(value, node, table, depth);
   table.rememberBlock(node, value, { pathIds: scratchIds.slice(start, scratchCount), hashes: scratchHashes.slice(start, scratchCount) });
   return false;
 }
@@ -273,12 +287,12 @@ function walkTopLevel(value: unknown, node: number, table: PathTable, elements: 
     for (let i = 0; i < value.length; i++) {
       const start = scratchCount;
       const child = table.index(node, i);
-      const reused = walkBlock(value[i], child, table);
+      const reused = walkBlock(value[i], child, table, 2);
       elements?.push({ node: child, start, end: scratchCount, reused });
     }
   } else {
     const start = scratchCount;
-    const reused = walkBlock(value, node, table);
+    const reused = walkBlock(value, node, table, 1);
     if (elements && !Array.isArray(value)) elements.push({ node, start, end: scratchCount, reused });
   }
 }
@@ -302,7 +316,7 @@ export function flattenJson(value: unknown, table: PathTable): Flattened {
     }
     if (empty) pushLeaf(PathTable.ROOT, HASH_EMPTY_OBJECT);
   } else {
-    walk(value, PathTable.ROOT, table);
+    walk(value, PathTable.ROOT, table, 0);
   }
   return {
     leaves: { pathIds: scratchIds.slice(0, scratchCount), hashes: scratchHashes.slice(0, scratchCount) },

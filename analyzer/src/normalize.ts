@@ -7,16 +7,16 @@
  * right away to its leaves (json-leaves.ts), an Anthropic summary (anthropic-summary.ts) and its
  * prompt elements (prompt.ts); the body itself is dropped.
  */
-import { createHash } from "node:crypto";
-import { brotliDecompressSync, gunzipSync, inflateSync } from "node:zlib";
 import { anthropicSummary, headerValue, type ToolsCache } from "./anthropic-summary.js";
 import { InputError } from "./errors.js";
 import type { Exchange, Timings, Usage } from "./exchange.js";
-import { flattenJson, PathTable } from "./json-leaves.js";
+import { flattenJson, JsonTooDeepError, MAX_JSON_DEPTH, PathTable, type Flattened } from "./json-leaves.js";
 import type { RawRecord } from "./load.js";
 import { ElementKeys, promptOf } from "./prompt.js";
 import { redactHeaders, redactUrl, scrubText } from "./redact.js";
 import { proxyFactsOf } from "./proxy-account.js";
+import { requestBody } from "./request-body.js";
+import { StringPool } from "./shared-strings.js";
 
 // The names that lived here before the split, for importers that still expect them here.
 export { anthropicSummary } from "./anthropic-summary.js";
@@ -30,11 +30,13 @@ export interface NormalizeContext {
   tools: ToolsCache;
   /** Prompt element keys over `paths`. */
   keys: ElementKeys;
+  /** Repeated strings of lanes read in worker threads, one copy each (shared-strings.ts). */
+  strings: StringPool;
 }
 
 export function createContext(): NormalizeContext {
   const paths = new PathTable();
-  return { paths, tools: new Map(), keys: new ElementKeys(paths) };
+  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool() };
 }
 
 function numberOrNull(value: unknown): number | null {
@@ -75,43 +77,19 @@ function errorOf(value: unknown): Exchange["error"] {
   return { kind: stringOr(error.kind, "other"), message: scrubText(stringOr(error.message, "")) };
 }
 
-function undoContentEncoding(bytes: Buffer, encoding: string | null): Buffer {
+/** flattenJson, with a body nested too deeply reported as bad input at `where`. */
+function flattenAt(body: unknown, table: PathTable, where: string): Flattened {
   try {
-    switch ((encoding ?? "").toLowerCase().trim()) {
-      case "gzip":
-      case "x-gzip":
-        return gunzipSync(bytes);
-      case "deflate":
-        return inflateSync(bytes);
-      case "br":
-        return brotliDecompressSync(bytes);
-      default:
-        return bytes;
-    }
-  } catch {
-    return bytes;
-  }
-}
-
-/** The raw request body of an original-harness record: request_body_b64, else request_body. */
-function bodyBytes(record: Record<string, unknown>): Buffer | null {
-  if (typeof record.request_body_b64 === "string") return Buffer.from(record.request_body_b64, "base64");
-  if (typeof record.request_body === "string") return Buffer.from(record.request_body, "utf8");
-  return null;
-}
-
-function parseJsonBytes(bytes: Buffer): unknown {
-  if (bytes.length === 0) return undefined;
-  try {
-    return JSON.parse(bytes.toString("utf8"));
-  } catch {
-    return undefined;
+    return flattenJson(body, table);
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) throw new InputError(`${where}: request body is JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    throw error;
   }
 }
 
 /**
  * One raw record -> one Exchange. Throws InputError (naming file:line) for a record with no method
- * or url, or a url that is not a URL.
+ * or url, a url that is not a URL, a body nested too deeply or one that decodes to too many bytes.
  */
 export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exchange {
   const { record, file, line } = raw;
@@ -127,24 +105,8 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
   const upperMethod = method.trim().toUpperCase();
 
   // The body: v1 carries request_json; the original harness may carry only the raw bytes.
-  let body: unknown = record.request_json ?? undefined;
-  let size = numberOrNull(record.request_body_size);
-  let sha = typeof record.request_body_sha256 === "string" && record.request_body_sha256 !== "" ? record.request_body_sha256 : null;
-  let truncated = record.request_body_truncated === true;
-  const bytes = body === undefined || sha === null || size === null ? bodyBytes(record) : null;
-  if (bytes) {
-    if (truncated && size !== null && bytes.length >= size) truncated = false;
-    if (!truncated) {
-      size ??= bytes.length;
-      sha ??= createHash("sha256").update(bytes).digest("hex");
-      if (body === undefined) {
-        const encoding = typeof record.request_content_encoding === "string" ? record.request_content_encoding : headerValue(headers, "content-encoding");
-        body = parseJsonBytes(undoContentEncoding(bytes, encoding));
-      }
-    }
-  }
-
-  const flat = body === undefined ? null : flattenJson(body, context.paths);
+  const { json: body, size, sha256: sha, truncated } = requestBody(record, headerValue(headers, "content-encoding"), where);
+  const flat = body === undefined ? null : flattenAt(body, context.paths, where);
   const status = numberOrNull(record.response_status);
   return {
     file,

@@ -96,13 +96,13 @@ function pairByConversation(direct: LaneView, headroom: LaneView, directLeft: re
   }
   const paired = new Set(pairs.flatMap((pair) => [pair.direct, pair.headroom]));
   const byPath = (exchange: Exchange) => pairKey(exchange, "path");
-  const isTurn = (view: LaneView) => (exchange: Exchange) => view.conversations.of.has(exchange);
   const unpaired = (list: readonly Exchange[]) => list.filter((exchange) => !paired.has(exchange));
-  const directOther = directLeft.filter((exchange) => !isTurn(direct)(exchange));
-  const first = pairByKey(directOther, unpaired(headroomLeft), byPath);
+  const turns = (view: LaneView, list: readonly Exchange[], wanted: boolean) => list.filter((exchange) => view.conversations.of.has(exchange) === wanted);
+  // The direct lane's non-turns with whatever the headroom lane has left ...
+  const first = pairByKey(turns(direct, directLeft, false), unpaired(headroomLeft), byPath);
   for (const pair of first) paired.add(pair.headroom);
-  const headroomOther = unpaired(headroomLeft).filter((exchange) => !isTurn(headroom)(exchange));
-  const second = pairByKey(unpaired(directLeft).filter(isTurn(direct)), headroomOther, byPath);
+  // ... and the headroom lane's remaining non-turns with the direct lane's leftover turns.
+  const second = pairByKey(turns(direct, unpaired(directLeft), true), turns(headroom, unpaired(headroomLeft), false), byPath);
   return [...pairs, ...first, ...second];
 }
 

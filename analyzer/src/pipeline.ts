@@ -11,14 +11,16 @@ import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { comparePair, JsonComparer, type PairDiff } from "./compare.js";
 import { InputError } from "./errors.js";
-import type { Lane } from "./exchange.js";
+import type { Exchange, Lane } from "./exchange.js";
 import type { LaneMessage, LaneRequest } from "./lane-worker.js";
 import { remapLeaves } from "./json-leaves.js";
-import { createContext, type NormalizeContext } from "./normalize.js";
+import { createContext, inCaptureOrder, type NormalizeContext } from "./normalize.js";
 import { TemplateCounter } from "./json-templates.js";
 import { NoiseFilter } from "./noise.js";
 import { pairLanes, viewLane, type PairBy } from "./pair.js";
+import { shareStrings } from "./shared-strings.js";
 import { JsonRenderer } from "./render-json.js";
+import type { DeltaExtras } from "./render-delta.js";
 import { MarkdownRenderer } from "./render-markdown.js";
 import { readLane, type ReadOptions } from "./read-lane.js";
 import type { PriceTable } from "./prices.js";
@@ -27,19 +29,30 @@ import { buildReportHead, type Labels, type Report, type ReportHead } from "./su
 
 export { readLane, type ReadOptions } from "./read-lane.js";
 
-/** Each worker's young generation (MB): small, so two lanes read at once stay under ~200 MB RSS. */
+/**
+ * Each worker's heap: a small young generation, and an old generation capped well above what a
+ * worker holds (its reuse caches and one batch), so garbage is collected early instead of growing
+ * the heap; two lanes read at once then stay under ~200 MB RSS. A lane that needs more (a record
+ * of tens of MB) is read again in the main thread, without the cap.
+ */
 const WORKER_YOUNG_MB = 8;
+const WORKER_OLD_MB = 48;
 /** The compiled worker; absent when running from the TypeScript sources (tests), then lanes are read in this thread. */
 const WORKER_FILE = new URL("./lane-worker.js", import.meta.url);
 
 /**
- * Read one lane in a worker thread (lane-worker.ts) and renumber its JSON paths into `context`.
- * Errors come back as they would from readLane: InputError for bad input.
+ * Read one lane in a worker thread (lane-worker.ts), renumbering its JSON paths into `context`
+ * and pooling its repeated strings batch by batch. Errors come back as they would from readLane:
+ * InputError for bad input.
  */
 export function readLaneInWorker(name: string, file: string, context: NormalizeContext, options: ReadOptions = {}): Promise<Lane> {
   return new Promise((resolvePromise, reject) => {
     const request: LaneRequest = { name, file };
-    const worker = new Worker(WORKER_FILE, { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB } });
+    const worker = new Worker(WORKER_FILE, { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: WORKER_OLD_MB } });
+    const exchanges: Exchange[] = [];
+    const progress: Reported = { bytes: 0, warnings: 0 };
+    const theirPaths: string[] = [];
+    let memo = new Int32Array(0);
     let settled = false;
     const settle = (action: () => void) => {
       if (settled) return;
@@ -48,18 +61,60 @@ export function readLaneInWorker(name: string, file: string, context: NormalizeC
       void worker.terminate();
     };
     worker.on("message", (message: LaneMessage) => {
-      if (message.type === "bytes") options.onBytes?.(message.bytes);
-      else if (message.type === "warning") options.onWarning?.(message.message);
-      else if (message.type === "error") settle(() => reject(message.input ? new InputError(message.message) : new Error(message.message)));
-      else {
-        const memo = new Int32Array(message.paths.length).fill(-1);
-        for (const exchange of message.lane.exchanges) if (exchange.json) remapLeaves(exchange.json, message.paths, context.paths, memo);
-        settle(() => resolvePromise(message.lane));
+      if (message.type === "bytes") {
+        progress.bytes += message.bytes;
+        options.onBytes?.(message.bytes);
+      } else if (message.type === "warning") {
+        progress.warnings += 1;
+        options.onWarning?.(message.message);
+      } else if (message.type === "error") {
+        settle(() => reject(message.input ? new InputError(message.message) : new Error(message.message)));
+      } else if (message.type === "exchanges") {
+        for (const path of message.paths) theirPaths.push(path);
+        if (memo.length < theirPaths.length) {
+          const grown = new Int32Array(theirPaths.length).fill(-1);
+          grown.set(memo);
+          memo = grown;
+        }
+        for (const exchange of message.exchanges) {
+          if (exchange.json) remapLeaves(exchange.json, theirPaths, context.paths, memo);
+          shareStrings(exchange, context.strings);
+          exchanges.push(exchange);
+        }
+      } else {
+        settle(() => resolvePromise({ name, file, exchanges: inCaptureOrder(exchanges), warnings: message.warnings, bytes: message.bytes }));
       }
     });
-    worker.on("error", (error) => settle(() => reject(error)));
+    worker.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code !== "ERR_WORKER_OUT_OF_MEMORY") settle(() => reject(error));
+      else settle(() => resolvePromise(readLane(name, file, context, quietFor(options, progress))));
+    });
     worker.on("exit", (code) => settle(() => reject(new Error(`lane reader stopped (exit ${code})`))));
   });
+}
+
+/** What a worker already reported before it stopped. */
+interface Reported {
+  bytes: number;
+  warnings: number;
+}
+
+/** Options for reading a lane again: progress and warnings the worker already reported are not repeated. */
+function quietFor(options: ReadOptions, reported: Reported): ReadOptions {
+  let bytes = 0;
+  let warnings = 0;
+  return {
+    onBytes: (n) => {
+      const before = bytes;
+      bytes += n;
+      const fresh = Math.max(0, bytes - Math.max(before, reported.bytes));
+      if (fresh > 0) options.onBytes?.(fresh);
+    },
+    onWarning: (message) => {
+      warnings += 1;
+      if (warnings > reported.warnings) options.onWarning?.(message);
+    },
+  };
 }
 
 /**
@@ -68,18 +123,40 @@ export function readLaneInWorker(name: string, file: string, context: NormalizeC
  * error is the one reported, as a sequential read would.
  */
 export async function readLanes(direct: string, headroom: string, context: NormalizeContext, options: ReadOptions = {}): Promise<[Lane, Lane]> {
-  const [directLane, headroomLane] = await readLaneFiles([["direct", direct], ["headroom", headroom]], context, options);
+  const [directLane, headroomLane] = await readLaneFiles(
+    [
+      ["direct", direct],
+      ["headroom", headroom],
+    ],
+    context,
+    options,
+  );
   return [directLane as Lane, headroomLane as Lane];
 }
 
-/** Read lanes (name, file) at once, each in its own worker; errors reported in the order given. */
+/**
+ * Read lanes (name, file), two at a time in worker threads (two cores; and two workers' heaps are
+ * what the memory target allows). Errors are reported in the order the lanes are given.
+ */
 async function readLaneFiles(files: ReadonlyArray<readonly [string, string]>, context: NormalizeContext, options: ReadOptions): Promise<Lane[]> {
   if (!existsSync(fileURLToPath(WORKER_FILE))) {
     const lanes: Lane[] = [];
     for (const [name, file] of files) lanes.push(await readLane(name, file, context, options));
     return lanes;
   }
-  const settled = await Promise.allSettled(files.map(([name, file]) => readLaneInWorker(name, file, context, options)));
+  const settled: Array<PromiseSettledResult<Lane>> = [];
+  let next = 0;
+  const reader = async () => {
+    while (next < files.length) {
+      const index = next++;
+      const [name, file] = files[index] as readonly [string, string];
+      settled[index] = await readLaneInWorker(name, file, context, options).then(
+        (value) => ({ status: "fulfilled", value }) as const,
+        (reason: unknown) => ({ status: "rejected", reason }) as const,
+      );
+    }
+  };
+  await Promise.all([reader(), reader()]);
   return settled.map((lane) => {
     if (lane.status === "rejected") throw lane.reason;
     return lane.value;
@@ -111,11 +188,20 @@ export interface ReportSinks {
   pair?: (diff: PairDiff) => void;
 }
 
+/** What the renderers draw from: the report head and every pair's diff. */
+interface Analysis {
+  head: ReportHead;
+  diffs: PairDiff[];
+  extras: DeltaExtras;
+}
+
 /**
- * Compare two lane captures and stream the reports into the sinks. Every input problem is
- * thrown (InputError) before anything is handed to a sink. Returns the report head.
+ * Read, pair, compare and summarize. Every pair is compared before anything is rendered, so the
+ * head can say what the pairs show (templates across pairs, noise); a diff is small (its path
+ * strings are the path table's). The lanes are not returned, so their exchanges can be freed
+ * before the reports are rendered.
  */
-export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSinks): Promise<ReportHead> {
+async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
   const context = createContext();
   const files: Array<[string, string]> = [
     ["direct", options.direct],
@@ -158,8 +244,16 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     head.warnings.push(...baseline.warnings);
   }
   Object.assign(head, options.onHead?.(head));
+  return { head, diffs, extras: { varyingHeaders: templates.varyingHeaders } };
+}
 
-  const markdown = new MarkdownRenderer(head, { varyingHeaders: templates.varyingHeaders });
+/**
+ * Compare two lane captures and stream the reports into the sinks. Every input problem is
+ * thrown (InputError) before anything is handed to a sink. Returns the report head.
+ */
+export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSinks): Promise<ReportHead> {
+  const { head, diffs, extras } = await analyze(options);
+  const markdown = new MarkdownRenderer(head, extras);
   const json = new JsonRenderer(head);
   const emit = async (sink: Sink | undefined, chunk: string) => {
     if (sink && chunk !== "") await sink(chunk);

@@ -9,6 +9,9 @@
  *
  * The key leaves out what the API ignores for content: `cache_control` anywhere inside, the
  * order of object keys, and whether a message's content is a string or one text block.
+ *
+ * Element objects are shared between exchanges when they are equal (see ElementKeys.element):
+ * treat them as read-only.
  */
 import type { JsonLeaves, Prompt, PromptElement } from "./exchange.js";
 import { hashText } from "./hash.js";
@@ -81,8 +84,23 @@ export class ElementKeys {
   private readonly seedA: number[] = [];
   private readonly seedB: number[] = [];
   private readonly role: number[] = [];
+  /** Per element path id: the last element built there, handed out again when it is the same. */
+  private readonly lastElement: Array<PromptElement | undefined> = [];
 
   constructor(private readonly table: PathTable) {}
+
+  /**
+   * The element object for these facts: the one built last time at this path when they are the
+   * same. Consecutive requests of a conversation repeat most messages at the same leaf offsets,
+   * so most requests share their message objects (and transferring a lane keeps that sharing).
+   */
+  element(node: number, index: number, key: string, name: string | null, start: number, end: number): PromptElement {
+    const last = this.lastElement[node];
+    if (last && last.index === index && last.key === key && last.name === name && last.start === start && last.end === end) return last;
+    const element: PromptElement = { index, key, name, start, end };
+    this.lastElement[node] = element;
+    return element;
+  }
 
   private describe(id: number, element: number): void {
     const relative = (this.table.paths[id] as string).slice((this.table.paths[element] as string).length);
@@ -169,13 +187,8 @@ export function promptOf(body: unknown, flat: Flattened, keys: ElementKeys): Pro
       const element = values[index];
       if (kind === "system" && isBillingHeader(element)) continue;
       const range = flats[index] as FlatElement;
-      out.push({
-        index,
-        key: keys.keyOf(element, flat.leaves, range, kind),
-        name: kind === "tools" ? nameOf(element, "name") : kind === "messages" ? nameOf(element, "role") : null,
-        start: range.start,
-        end: range.end,
-      });
+      const name = kind === "tools" ? nameOf(element, "name") : kind === "messages" ? nameOf(element, "role") : null;
+      out.push(keys.element(range.node, index, keys.keyOf(element, flat.leaves, range, kind), name, range.start, range.end));
     }
     return out;
   };

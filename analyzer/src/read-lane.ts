@@ -11,12 +11,17 @@ export interface ReadOptions {
   onWarning?: (message: string) => void;
 }
 
+/** One lane's exchanges in file order, as they are read. */
+export async function* readExchanges(file: string, context: NormalizeContext, options: ReadOptions = {}): AsyncGenerator<Exchange> {
+  for await (const raw of loadRecords(file, options)) yield normalizeRecord(raw, context);
+}
+
 /** Read one lane's capture into exchanges in capture order. */
 export async function readLane(name: string, file: string, context: NormalizeContext, options: ReadOptions = {}): Promise<Lane> {
   const warnings: string[] = [];
   const exchanges: Exchange[] = [];
   let bytes = 0;
-  const records = loadRecords(file, {
+  const reading = readExchanges(file, context, {
     onBytes: (n) => {
       bytes += n;
       options.onBytes?.(n);
@@ -26,7 +31,6 @@ export async function readLane(name: string, file: string, context: NormalizeCon
       options.onWarning?.(message);
     },
   });
-  for await (const raw of records) exchanges.push(normalizeRecord(raw, context));
+  for await (const exchange of reading) exchanges.push(exchange);
   return { name, file, exchanges: inCaptureOrder(exchanges), warnings, bytes };
 }
-

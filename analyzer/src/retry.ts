@@ -29,13 +29,13 @@ export function findRetries(exchanges: readonly Exchange[], conversations: Conve
   const retries = new Map<Exchange, Exchange>();
   /** The next exchange after each one in its conversation (turns) or on its route (other exchanges). */
   const nextOf = new Map<Exchange, Exchange>();
-  const lastOnRoute = new Map<string, Exchange>();
+  /** The last exchange seen in each conversation (keyed by the Conversation) or on each route (by its text). */
+  const lastIn = new Map<unknown, Exchange>();
   for (const exchange of exchanges) {
-    const conversation = conversations.of.get(exchange);
-    const group = conversation ? `conversation ${conversation.identity}` : `route ${exchange.route}`;
-    const previous = lastOnRoute.get(group);
+    const group = conversations.of.get(exchange) ?? exchange.route;
+    const previous = lastIn.get(group);
     if (previous) nextOf.set(previous, exchange);
-    lastOnRoute.set(group, exchange);
+    lastIn.set(group, exchange);
   }
   for (const exchange of exchanges) {
     if (!failed(exchange)) continue;

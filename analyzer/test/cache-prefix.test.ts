@@ -24,6 +24,13 @@ describe("prompt-cache prefix stability per lane", () => {
     expect(report.summary.direct.cache_prefix).toEqual({ turns: 2, stable: 2, breaks: [] });
   });
 
+  it("a message inserted before earlier ones is a break at the inserted element", async () => {
+    const inserted = [{ role: "user", content: [{ type: "text", text: "[context added by proxy]" }] }];
+    const direct = laneRecords([turnBody(1), turnBody(2), turnBody(3, { inserted })]);
+    const { report } = await diffOf(direct, direct);
+    expect(report.summary.direct.cache_prefix.breaks).toEqual([{ sequence: 3, path: "$.messages[1]" }]);
+  });
+
   it("a retry of the same request is not a new turn", async () => {
     const direct = laneRecords([turnBody(1), turnBody(2), turnBody(2), turnBody(3)], [undefined, { response_status: 529, usage: null }]);
     const { report } = await diffOf(direct, direct);
@@ -34,7 +41,8 @@ describe("prompt-cache prefix stability per lane", () => {
     const reordered = { ...turnBody(2), tools: [...TOOLS].reverse() };
     const direct = laneRecords([turnBody(1), reordered]);
     const { report } = await diffOf(direct, direct);
-    expect(report.summary.direct.cache_prefix.breaks).toEqual([{ sequence: 2, path: "$.tools[0].name" }]);
+    // Reordered: the earlier first tool comes later, so the break names the element, not a leaf inside it.
+    expect(report.summary.direct.cache_prefix.breaks).toEqual([{ sequence: 2, path: "$.tools[0]" }]);
   });
 
   it("a system prompt edited mid-conversation is a break at the system block, not a new conversation", async () => {

@@ -96,7 +96,8 @@ export const TOOLS = [
 ];
 
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), "headroom-analyze-test-"));
+  // Inside the run's folder (test/build.global.ts), which is removed after the suite.
+  return mkdtempSync(join(process.env.HEADROOM_ANALYZE_TEST_TMP ?? tmpdir(), "headroom-analyze-test-"));
 }
 
 /** Write records (objects become JSON lines; strings are written as they are) to a JSONL file. */

@@ -1,8 +1,9 @@
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as fromSource from "../src/pipeline.js";
-import { ANALYZER, CLI, expectOneLineError, runCli, tempDir } from "./helpers.js";
+import { ANALYZER, CLI, expectOneLineError, runCli, tempDir, v1Record, writeJsonl } from "./helpers.js";
 
 const FIXTURES = join(ANALYZER, "test", "fixtures");
 
@@ -31,4 +32,20 @@ describe("reading the lanes in worker threads", () => {
     expect(result.status).toBe(2);
     expect(expectOneLineError(result)).toContain(join(dir, "d.jsonl"));
   });
+});
+
+describe("a lane too big for a worker's heap", () => {
+  it("is read again in the main thread: the same report, progress counted once", async () => {
+    const built = (await import(pathToFileURL(join(ANALYZER, "dist", "pipeline.js")).href)) as typeof fromSource;
+    const dir = tempDir();
+    // One request of 200,000 messages: its parse tree alone is more than a worker's old generation may hold.
+    const messages = Array.from({ length: 200_000 }, (_, i) => ({ role: i % 2 ? "assistant" : "user", content: [{ type: "text", text: `m${i}` }] }));
+    const direct = writeJsonl(dir, "d.jsonl", [v1Record(1, { model: "m", messages })]);
+    const headroom = writeJsonl(dir, "h.jsonl", [v1Record(1, { model: "m", messages: messages.slice(1) })]);
+    let bytes = 0;
+    const { report } = await built.networkDiffToStrings({ direct, headroom, pairBy: "path", onBytes: (n) => (bytes += n) });
+    expect(bytes).toBe(statSync(direct).size + statSync(headroom).size);
+    expect(report.paired).toHaveLength(1);
+    expect(report.paired[0]?.json.only_direct).toEqual(["$.messages[0]"]);
+  }, 120_000);
 });

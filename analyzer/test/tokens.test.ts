@@ -1,6 +1,11 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+
+const folders: string[] = [];
+afterAll(() => {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+});
 import { loadPrices } from "../src/prices.js";
 import { diffOf, laneRecords, MAIN_MODEL, PROXY, turnBody } from "./conversations.js";
 import { tempDir } from "./helpers.js";
@@ -32,7 +37,7 @@ describe("honest token totals", () => {
 
   it("the paired cost leaves out pairs without usage instead of counting them as free", async () => {
     const dir = tempDir();
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    folders.push(dir);
     const file = join(dir, "prices.json");
     writeFileSync(file, JSON.stringify({ "*": { input: 1, output: 1, cache_write: 1, cache_read: 1 } }));
     const { report } = await diffOf(direct, headroom, { prices: loadPrices(file) });
@@ -56,7 +61,7 @@ describe("cache writes by lifetime", () => {
 
   it("prices 1-hour writes at cache_write_1h, or at 2 × input when the price file has none", async () => {
     const dir = tempDir();
-    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    folders.push(dir);
     const withPrice = join(dir, "with.json");
     const without = join(dir, "without.json");
     writeFileSync(withPrice, JSON.stringify({ [MAIN_MODEL]: { input: 3, output: 15, cache_write: 3.75, cache_write_1h: 6, cache_read: 0.3 } }));

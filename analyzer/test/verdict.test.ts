@@ -20,7 +20,7 @@ describe("the verdict on top of the Markdown", () => {
     const [title, blank, verdict, after] = markdown.split("\n");
     expect([title, blank, after]).toEqual(["# Differential Network Capture Report", "", ""]);
     expect(verdict).toMatch(/^\*\*Verdict\.\*\* Over 3 pairs with usage on both sides, headroom sent 5,600 fewer prompt tokens than direct \(17,300 → 11,700, −32\.4%\), estimated cost \$[0-9.]+ → \$[0-9.]+ \(saving \$[0-9.]+, −[0-9.]+%\); cache hit ratio 80\.9% → 76\.9% \(−4\.0 points\)\./);
-    expect(verdict).toContain("Prompt-cache prefix breaks: direct 0 of 2 turns; headroom 1 of 2 turns, first at #4 `$.tools[0].name`.");
+    expect(verdict).toContain("Prompt-cache prefix breaks: direct 0 of 2 turns; headroom 1 of 2 turns, first at #4 `$.tools[0]`.");
     expect(verdict).toContain("Tools changed in 1 and headers in 0 of 3 pairs.");
     expect(verdict).toContain("No baseline capture given (`--baseline`), so no difference is set apart as noise.");
     expect(verdict).toMatch(/ No warnings\.$/);
