@@ -81,10 +81,11 @@ function parseSse(text: string): SseEvent[] {
     });
 }
 
+// A throwaway CA and server key are generated in JavaScript first: seconds on a busy 2-core machine.
 beforeAll(async () => {
   mock = await startMockAnthropic({ tlsDir, digestLog, eventDelayMs: 25, scenario: loadScenario("read-readme"), log: () => {} });
   ca = readFileSync(mock.caCertPath!, "utf8");
-});
+}, 60_000);
 afterAll(async () => {
   await mock.close();
   rmSync(scratch, { recursive: true, force: true });
