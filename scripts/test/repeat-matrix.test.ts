@@ -1,14 +1,26 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { repetitionDir, runRepeated } from "../src/lanes/repeat.js";
 import { REPO_ROOT } from "../src/lanes/repo.js";
 import { DEFAULT_GATES, plan } from "../src/matrix/matrix.js";
 import { scenarioNames } from "../src/mock-anthropic/scenario.js";
 
 const MATRIX = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/matrix/matrix.ts")] as const;
+
+/** Every folder a test makes, removed after the suite. */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+function tempCaptures(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "repeat-"));
+  made.push(dir);
+  return dir;
+}
 
 function fakeStream(isTTY: boolean) {
   const written: string[] = [];
@@ -17,7 +29,7 @@ function fakeStream(isTTY: boolean) {
 
 describe("--repeat: repetitions into captures/runs/<i>/", () => {
   test("each repetition gets its own folder, in order; a failed one is named; earlier runs move aside", async () => {
-    const captures = mkdtempSync(path.join(os.tmpdir(), "repeat-"));
+    const captures = tempCaptures();
     mkdirSync(path.join(captures, "runs", "1"), { recursive: true });
     writeFileSync(path.join(captures, "runs", "1", "report.json"), "{}");
     const seen: Array<[string, number]> = [];
@@ -46,7 +58,7 @@ describe("--repeat: repetitions into captures/runs/<i>/", () => {
   });
 
   test("on a TTY: a progress line as each run starts and ends", async () => {
-    const captures = mkdtempSync(path.join(os.tmpdir(), "repeat-"));
+    const captures = tempCaptures();
     const { written, stream } = fakeStream(true);
     await runRepeated({ repeat: 2, capturesDir: captures, append: false, progress: stream, log: () => {}, runOnce: async () => false });
     expect(written[0]).toBe("run 1/2: running\n");
