@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-workflows test-e2e test-compose ci bench bench-aggregate matrix lanes-docker demo lanes headroom-venv demo-headroom \
+.PHONY: help setup node venv build test test-analyzer test-addon test-scripts test-workflows test-e2e test-compose ci bench bench-lane bench-aggregate matrix lanes-docker demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -41,7 +41,7 @@ test-analyzer: build ## Analyzer tests (vitest)
 test-addon: venv ## Addon lint, types and tests (ruff, mypy --strict, pytest)
 	$(VENV)/bin/ruff check addons
 	$(VENV)/bin/ruff format --check addons
-	$(VENV)/bin/mypy --strict addons/mitm_capture.py addons/offline_upstream.py
+	$(VENV)/bin/mypy --strict addons/mitm_capture.py addons/offline_upstream.py addons/headroom_capture
 	$(VENV)/bin/pytest -q addons/tests
 
 test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
@@ -146,6 +146,9 @@ test-compose: setup docker-prepare ## Compose e2e on a real Docker engine (offli
 	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/compose.e2e.ts
 
 ci: test test-compose ## What CI runs (.ci/run): every test, then the Compose e2e
+
+bench-lane: venv node ## Capture lane vs plain mitmdump, same run: throughput ratio (100 KB POSTs) and added p50 (1 MB POSTs)
+	node --import tsx scripts/src/bench/bench-lane.ts
 
 bench: build ## Analyzer benchmark (~300 MB per lane); prints time ratio and peak RSS
 	@test -x /usr/bin/time || { echo "bench: installing GNU time (peak RSS)"; apt-get install -y -qq time >/dev/null; }

@@ -9,10 +9,12 @@ import gzip
 import ipaddress
 import json
 import os
+import shutil
 import signal
 import socket
 import ssl
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -27,6 +29,25 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+OWN_BASETEMP = pytest.StashKey[str]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """
+    A temporary folder of this run's own, removed at the end: pytest's shared /tmp/pytest-of-<user> is cleaned by
+    whichever run starts next, which breaks runs that overlap (several worktrees or projects on one machine).
+    """
+    if config.option.basetemp is None:
+        config.option.basetemp = tempfile.mkdtemp(prefix="headroom-addon-tests-")
+        config.stash[OWN_BASETEMP] = config.option.basetemp
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    own = config.stash.get(OWN_BASETEMP, None)
+    if own is not None:
+        shutil.rmtree(own, ignore_errors=True)
+
 
 ADDONS = Path(__file__).resolve().parent.parent
 REPO = ADDONS.parent
@@ -122,6 +143,8 @@ def make_handler(upstream: Upstream) -> type[BaseHTTPRequestHandler]:
                 self.reply(200, "application/octet-stream", BINARY_RESPONSE)
             elif url.path == "/slow-sse":
                 self.stream(spacing=0.3, repeat=40)
+            elif url.path == "/fast-sse":
+                self.stream(spacing=0, repeat=1)
             else:
                 query = {k: v[0] for k, v in parse_qs(url.query).items()}
                 self.reply(200, "application/json", json.dumps({"ok": True, **query}).encode())

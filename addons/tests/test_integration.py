@@ -29,6 +29,7 @@ from typing import Any
 
 import pytest
 from conftest import (
+    ADDON,
     BINARY_RESPONSE,
     JSON_USAGE,
     MITMDUMP,
@@ -43,6 +44,7 @@ from conftest import (
     free_port,
     launch_mitmdump,
     mitmdump_command,
+    port_open,
     read_records,
     wait_until,
 )
@@ -496,3 +498,43 @@ def test_appending_continues_the_sequence_after_a_cut_line(
     text = output.read_text().splitlines()
     assert text[:4] == [*lines, cut]
     assert [json.loads(line)["sequence"] for line in text[4:]] == [7, 8]
+
+
+def test_settings_are_mitmproxy_options_that_win_over_the_environment(upstream: Upstream, tmp_path: Path) -> None:
+    output = tmp_path / "from-set.jsonl"
+    port = free_port()
+    command = mitmdump_command(port, tmp_path / "conf")
+    command += [
+        "--set",
+        "capture_lane=from-set",
+        "--set",
+        f"capture_output={output}",
+        "--set",
+        "capture_include_hosts=*",
+    ]
+    env = capture_env({"CAPTURE_LANE": "from-env", "CAPTURE_OUTPUT": str(tmp_path / "from-env.jsonl")})
+    log = tmp_path / "mitmdump.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    dump = Mitmdump(process, port, log, tmp_path / "conf")
+    try:
+        wait_until(lambda: process.poll() is None and port_open(port), 30, "mitmdump to listen")
+        status, _, _ = via_proxy(port, "GET", f"http://127.0.0.1:{upstream.http_port}/echo?via=set")
+        assert status == 200
+    finally:
+        assert dump.stop() == 0
+    (record,) = read_records(output)
+    assert record["lane"] == "from-set"
+    assert not (tmp_path / "from-env.jsonl").exists()
+
+
+def test_the_options_are_listed_with_their_environment_defaults() -> None:
+    python = MITMDUMP.parent / "python"
+    env = capture_env({"CAPTURE_LANE": "direct", "CAPTURE_PROXY_TOKEN": "canary-listed-token-1"})
+    listed = subprocess.run(
+        [str(python), str(ADDON), "--options"], capture_output=True, text=True, env=env, check=True
+    ).stdout
+    for name in ("capture_lane", "capture_output", "capture_include_hosts", "capture_body_bytes"):
+        assert f"\n{name}: " in f"\n{listed}"
+    assert "capture_lane: 'direct'" in listed
+    assert "canary-listed-token-1" not in listed

@@ -2,22 +2,30 @@
 
 import asyncio
 import base64
+import contextlib
 import gzip
 import hashlib
 import json
 import logging
 import os
 import stat
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mitmproxy import http
+from mitmproxy import hooks, http
 from mitmproxy.flow import Error
 from mitmproxy.test import taddons, tflow
 
-import mitm_capture as mc
+from headroom_capture.addon import Capture
+from headroom_capture.capture_file import CaptureFile, highest_sequence
+from headroom_capture.errors import classify_error
+from headroom_capture.options import ConfigError, config_from_env
+from headroom_capture.record import StreamState, dump_scrubbed
+from headroom_capture.redact import redact_header_fields, redact_url, scrub_bytes
+from headroom_capture.usage import SseUsage
 
 
 @pytest.fixture
@@ -26,8 +34,8 @@ def output(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def addon(output: Path) -> Iterator[mc.Capture]:
-    capture = mc.Capture(
+def addon(output: Path) -> Iterator[Capture]:
+    capture = Capture(
         {
             "CAPTURE_LANE": "unit",
             "CAPTURE_OUTPUT": str(output),
@@ -37,11 +45,25 @@ def addon(output: Path) -> Iterator[mc.Capture]:
             "CAPTURE_PROXY_TOKEN_HOSTS": "headroom-proxy",
         }
     )
-    with taddons.context(capture):
+    with running(capture):
         yield capture
 
 
-def records(path: Path) -> list[dict[str, Any]]:
+@contextlib.contextmanager
+def running(capture: Capture) -> Iterator[taddons.context]:
+    """The addon loaded and configured as mitmdump would, and shut down (writer stopped) at the end."""
+    with taddons.context(capture) as tctx:
+        tctx.master.addons.invoke_addon_sync(capture, hooks.ConfigureHook(set(tctx.options.keys())))
+        try:
+            yield tctx
+        finally:
+            capture.done()
+
+
+def records(path: Path, capture: Capture | None = None) -> list[dict[str, Any]]:
+    """The records in the file; with `capture`, once everything it handed to its writer is written."""
+    if capture is not None:
+        assert capture.flush()
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
@@ -56,7 +78,7 @@ def anthropic_flow(
 
 
 def test_defaults() -> None:
-    config = mc.config_from_env({"CAPTURE_LANE": "direct"})
+    config = config_from_env({"CAPTURE_LANE": "direct"})
     assert config.output == Path("/captures/direct.jsonl")
     assert config.include_hosts == frozenset({"api.anthropic.com"})
     assert config.body_bytes == 262144
@@ -65,17 +87,17 @@ def test_defaults() -> None:
 
 
 def test_hosts_are_a_case_insensitive_list_and_star_means_all() -> None:
-    config = mc.config_from_env({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": " API.Anthropic.com , example.test,"})
+    config = config_from_env({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": " API.Anthropic.com , example.test,"})
     assert config.include_hosts == frozenset({"api.anthropic.com", "example.test"})
-    assert mc.config_from_env({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": "*"}).include_hosts is None
+    assert config_from_env({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": "*"}).include_hosts is None
 
 
 @pytest.mark.parametrize(
     ("env", "needle"),
     [
-        ({}, "CAPTURE_LANE is not set"),
+        ({}, "capture_lane (CAPTURE_LANE) is not set"),
         ({"CAPTURE_LANE": "a/b"}, "cannot name a file"),
-        ({"CAPTURE_LANE": "x", "CAPTURE_BODY_BYTES": "-1"}, "CAPTURE_BODY_BYTES='-1'"),
+        ({"CAPTURE_LANE": "x", "CAPTURE_BODY_BYTES": "-1"}, "capture_body_bytes (CAPTURE_BODY_BYTES) = '-1'"),
         ({"CAPTURE_LANE": "x", "CAPTURE_BODY_BYTES": "1e6"}, "not a whole number"),
         ({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": "api.anthropic.com:443"}, "no scheme, port or path"),
         ({"CAPTURE_LANE": "x", "CAPTURE_INCLUDE_HOSTS": " , "}, "lists no host"),
@@ -85,8 +107,8 @@ def test_hosts_are_a_case_insensitive_list_and_star_means_all() -> None:
     ],
 )
 def test_bad_values_are_one_clear_sentence(env: dict[str, str], needle: str) -> None:
-    with pytest.raises(mc.ConfigError) as error:
-        mc.config_from_env(env)
+    with pytest.raises(ConfigError) as error:
+        config_from_env(env)
     assert needle in str(error.value)
     assert "\n" not in str(error.value)
     assert "bad token" not in str(error.value)
@@ -95,13 +117,14 @@ def test_bad_values_are_one_clear_sentence(env: dict[str, str], needle: str) -> 
 def test_bad_configuration_is_logged_as_an_error_and_captures_nothing(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    capture = mc.Capture({"CAPTURE_LANE": "x", "CAPTURE_OUTPUT": str(tmp_path / "o.jsonl"), "CAPTURE_BODY_BYTES": "x"})
-    with caplog.at_level(logging.ERROR), taddons.context(capture):
+    capture = Capture({"CAPTURE_LANE": "x", "CAPTURE_OUTPUT": str(tmp_path / "o.jsonl"), "CAPTURE_BODY_BYTES": "x"})
+    with caplog.at_level(logging.ERROR), running(capture):
         flow = anthropic_flow()
         capture.requestheaders(flow)
         capture.response(flow)
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
-        "capture: CAPTURE_BODY_BYTES='x' is not a whole number of bytes (e.g. 262144; 0 stores no body copy)"
+        "capture: capture_body_bytes (CAPTURE_BODY_BYTES) = 'x' is not a whole number of bytes "
+        "(e.g. 262144; 0 stores no body copy)"
     ]
     assert not (tmp_path / "o.jsonl").exists()
 
@@ -124,7 +147,7 @@ def test_sensitive_headers_are_redacted_and_repeats_joined() -> None:
         ]
     )
     secrets: set[str] = set()
-    assert mc.redact_headers(headers, secrets) == {
+    assert redact_header_fields(headers.fields, secrets) == {
         "Authorization": "<redacted>",
         "x-api-key": "<redacted>",
         "Proxy-Authorization": "<redacted>",
@@ -148,7 +171,7 @@ def test_token_counts_are_kept_but_not_tokens() -> None:
         ]
     )
     secrets: set[str] = set()
-    assert mc.redact_headers(headers, secrets) == {
+    assert redact_header_fields(headers.fields, secrets) == {
         "x-headroom-tokens-before": "23757",
         "x-headroom-tokens-saved": "7639",
         "anthropic-ratelimit-input-tokens-reset": "2026-11-27T06:00:00Z",
@@ -173,7 +196,7 @@ def test_token_counts_are_kept_but_not_tokens() -> None:
     ],
 )
 def test_sensitive_query_values_are_redacted(url: str, expected: str) -> None:
-    assert mc.redact_url(url, set()) == expected
+    assert redact_url(url, set()) == expected
 
 
 def test_known_secrets_are_scrubbed_from_every_string_and_raw_bodies() -> None:
@@ -184,15 +207,15 @@ def test_known_secrets_are_scrubbed_from_every_string_and_raw_bodies() -> None:
         "sk-ant-secret-123": ['odd","secret', 1],
         "u": "k=odd%22%2C%22secret",
     }
-    line = mc.dump_scrubbed(record, secrets)
+    line = dump_scrubbed(record, secrets)
     assert json.loads(line) == {
         "a": "x <redacted> y",
         "b": "short",
         "<redacted>": ["<redacted>", 1],
         "u": "k=<redacted>",
     }
-    assert mc.dump_scrubbed({"a": "nothing to see"}, secrets) == '{"a":"nothing to see"}'
-    assert mc.scrub_bytes(b"k=sk-ant-secret-123&s=short", secrets) == b"k=<redacted>&s=short"
+    assert dump_scrubbed({"a": "nothing to see"}, secrets) == '{"a":"nothing to see"}'
+    assert scrub_bytes(b"k=sk-ant-secret-123&s=short", secrets) == b"k=<redacted>&s=short"
 
 
 # --- SSE usage and the tee --------------------------------------------------------------------------------------
@@ -210,14 +233,14 @@ SSE_USAGE = {"input_tokens": 10, "output_tokens": 42, "cache_creation_input_toke
 
 @pytest.mark.parametrize("chunk_size", [1, 7, 64, len(SSE)])
 def test_sse_usage_merges_start_and_delta_across_any_chunking(chunk_size: int) -> None:
-    parser = mc.SseUsage(None)
+    parser = SseUsage(None)
     for i in range(0, len(SSE), chunk_size):
         parser.feed(SSE[i : i + chunk_size])
     assert parser.usage == SSE_USAGE
 
 
 def test_sse_usage_reads_gzip_streams() -> None:
-    parser = mc.SseUsage("gzip")
+    parser = SseUsage("gzip")
     compressed = gzip.compress(SSE)
     for i in range(0, len(compressed), 10):
         parser.feed(compressed[i : i + 10])
@@ -226,34 +249,34 @@ def test_sse_usage_reads_gzip_streams() -> None:
 
 def test_sse_usage_survives_a_chunk_that_inflates_past_the_piece_size() -> None:
     filler = b'data: {"type":"content_block_delta","delta":{"text":"' + b"x" * 3_000_000 + b'"}}\n\n'
-    parser = mc.SseUsage("gzip")
+    parser = SseUsage("gzip")
     parser.feed(gzip.compress(filler + SSE))  # one small chunk, > 3 MiB once inflated
     assert parser.usage == SSE_USAGE
 
 
 def test_sse_without_usage_events_has_no_usage() -> None:
-    parser = mc.SseUsage(None)
+    parser = SseUsage(None)
     parser.feed(b'data: {"type":"ping"}\n\ndata: not json\n\n')
     assert parser.usage is None
 
 
-def test_tee_passes_every_chunk_unchanged_and_counts_it() -> None:
-    tee = mc.StreamTee(None)
-    chunks = [SSE[:50], SSE[50:51], SSE[51:]]
-    assert [tee(c) for c in chunks] == chunks
-    assert tee(b"") == b""
-    assert tee.size == len(SSE)
-    assert tee.sha256.hexdigest() == hashlib.sha256(SSE).hexdigest()
-    assert tee.first_chunk_at is not None
-    assert tee.usage.usage == SSE_USAGE
+def test_stream_state_counts_hashes_and_reads_usage_chunk_by_chunk() -> None:
+    state = StreamState(None)
+    for chunk in [SSE[:50], SSE[50:51], SSE[51:]]:
+        state.feed(chunk)
+    assert state.size == len(SSE)
+    assert state.sha256.hexdigest() == hashlib.sha256(SSE).hexdigest()
+    assert state.usage is not None
+    assert state.usage.usage == SSE_USAGE
 
 
-def test_tee_never_raises_on_a_broken_stream() -> None:
-    tee = mc.StreamTee("gzip")  # says gzip, is not
-    assert tee(b"definitely not gzip") == b"definitely not gzip"
-    assert tee(b"more") == b"more"
-    assert tee.usage.enabled is False
-    assert tee.size == len(b"definitely not gzipmore")
+def test_stream_state_never_raises_on_a_broken_stream() -> None:
+    state = StreamState("gzip")  # says gzip, is not
+    state.feed(b"definitely not gzip")
+    state.feed(b"more")
+    assert state.usage is not None
+    assert state.usage.enabled is False
+    assert state.size == len(b"definitely not gzipmore")
 
 
 @pytest.mark.parametrize(
@@ -271,7 +294,7 @@ def test_tee_never_raises_on_a_broken_stream() -> None:
     ],
 )
 def test_error_kinds(message: str, kind: str) -> None:
-    assert mc.classify_error(message) == kind
+    assert classify_error(message) == kind
 
 
 # --- reading an existing capture --------------------------------------------------------------------------------
@@ -285,19 +308,19 @@ def line(sequence: int, padding: int = 0) -> str:
 def test_highest_sequence_tolerates_out_of_order_and_a_cut_last_line(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text("\n".join([line(1), line(4), line(2), line(3), '{"sequence": 9, "lane": "other order"}']) + "\n")
-    assert mc.highest_sequence(path) == 9
+    assert highest_sequence(path) == 9
     path.write_text(line(2) + "\n" + line(3) + "\n" + line(7)[:40])  # cut before the sequence ends: not counted
-    assert mc.highest_sequence(path) == 3
+    assert highest_sequence(path) == 3
     path.write_text(line(2) + "\n" + line(8)[:60])  # cut after it: the number is taken
-    assert mc.highest_sequence(path) == 8
+    assert highest_sequence(path) == 8
 
 
 def test_highest_sequence_reads_across_block_boundaries(tmp_path: Path) -> None:
     path = tmp_path / "big.jsonl"
     path.write_text("\n".join(line(n, padding=700_000) for n in (5, 1, 6, 2)) + "\n")
-    assert mc.highest_sequence(path) == 6
+    assert highest_sequence(path) == 6
     (tmp_path / "empty.jsonl").write_text("")
-    assert mc.highest_sequence(tmp_path / "empty.jsonl") == 0
+    assert highest_sequence(tmp_path / "empty.jsonl") == 0
 
 
 # --- the capture file -------------------------------------------------------------------------------------------
@@ -305,7 +328,7 @@ def test_highest_sequence_reads_across_block_boundaries(tmp_path: Path) -> None:
 
 def test_capture_file_creates_folder_0700_and_file_0600(tmp_path: Path) -> None:
     path = tmp_path / "new" / "lane.jsonl"
-    capture_file = mc.CaptureFile(path)
+    capture_file = CaptureFile(path)
     assert capture_file.append(b"one\n")
     assert capture_file.append(b"two\n")
     capture_file.close()
@@ -317,7 +340,7 @@ def test_capture_file_creates_folder_0700_and_file_0600(tmp_path: Path) -> None:
 def test_capture_file_starts_a_fresh_line_after_a_cut_one(tmp_path: Path) -> None:
     path = tmp_path / "lane.jsonl"
     path.write_bytes(b'{"complete":1}\n{"cut')
-    capture_file = mc.CaptureFile(path)
+    capture_file = CaptureFile(path)
     assert capture_file.append(b"{}\n")
     capture_file.close()
     assert path.read_bytes() == b'{"complete":1}\n{"cut\n{}\n'
@@ -325,8 +348,8 @@ def test_capture_file_starts_a_fresh_line_after_a_cut_one(tmp_path: Path) -> Non
 
 def test_capture_file_logs_each_failure_kind_once(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
-    blocked = mc.CaptureFile(tmp_path / "file" / "lane.jsonl")
-    full = mc.CaptureFile(Path("/dev/full"))
+    blocked = CaptureFile(tmp_path / "file" / "lane.jsonl")
+    full = CaptureFile(Path("/dev/full"))
     device_mode = os.stat("/dev/full").st_mode
     with caplog.at_level(logging.ERROR):
         for _ in range(3):
@@ -343,7 +366,7 @@ def test_capture_file_logs_each_failure_kind_once(caplog: pytest.LogCaptureFixtu
 # --- the addon, flow by flow ------------------------------------------------------------------------------------
 
 
-def test_json_exchange_becomes_one_schema_record(addon: mc.Capture, output: Path) -> None:
+def test_json_exchange_becomes_one_schema_record(addon: Capture, output: Path) -> None:
     flow = anthropic_flow(
         resp=http.Response.make(
             200,
@@ -355,7 +378,7 @@ def test_json_exchange_becomes_one_schema_record(addon: mc.Capture, output: Path
     addon.responseheaders(flow)
     addon.response(flow)
     addon.response(flow)  # a second call never writes a second record
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert record["schema_version"] == 1
     assert record["lane"] == "unit"
     assert record["sequence"] == 1
@@ -371,8 +394,8 @@ def test_json_exchange_becomes_one_schema_record(addon: mc.Capture, output: Path
 
 
 def test_events_through_taddons_cycle(output: Path, tmp_path: Path) -> None:
-    capture = mc.Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"})
-    with taddons.context(capture) as tctx:
+    capture = Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"})
+    with running(capture) as tctx:
         for _ in range(3):
             asyncio.run(tctx.cycle(capture, tflow.tflow(resp=True)))
         asyncio.run(tctx.cycle(capture, tflow.tflow(err=True)))
@@ -381,58 +404,58 @@ def test_events_through_taddons_cycle(output: Path, tmp_path: Path) -> None:
     assert got[3]["error"] == {"kind": "other", "message": "error"}
 
 
-def test_gzip_request_is_decoded_into_request_json(addon: mc.Capture, output: Path) -> None:
+def test_gzip_request_is_decoded_into_request_json(addon: Capture, output: Path) -> None:
     raw = gzip.compress(b'{"messages":[1,2]}')
     flow = anthropic_flow(body=raw)
     flow.request.headers["content-encoding"] = "gzip"
     addon.requestheaders(flow)
     addon.response(flow)
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert record["request_json"] == {"messages": [1, 2]}
     assert record["request_content_encoding"] == "gzip"
     assert record["request_body_size"] == len(raw)
     assert record["request_body_sha256"] == hashlib.sha256(raw).hexdigest()
 
 
-def test_non_json_body_is_capped_base64(addon: mc.Capture, output: Path) -> None:
+def test_non_json_body_is_capped_base64(addon: Capture, output: Path) -> None:
     body = b"\x00\x01 not json at all, and long"
     addon.requestheaders(flow := anthropic_flow(body=body))
     addon.response(flow)
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert "request_json" not in record
     assert base64.b64decode(record["request_body_b64"]) == body[:16]
     assert record["request_body_truncated"] is True
 
 
-def test_nan_is_not_json(addon: mc.Capture, output: Path) -> None:
+def test_nan_is_not_json(addon: Capture, output: Path) -> None:
     addon.requestheaders(flow := anthropic_flow(body=b"[NaN]"))
     addon.response(flow)
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert "request_json" not in record
     assert record["request_body_truncated"] is False
 
 
-def test_hosts_not_included_and_connect_are_not_recorded(addon: mc.Capture, output: Path) -> None:
+def test_hosts_not_included_and_connect_are_not_recorded(addon: Capture, output: Path) -> None:
     other = anthropic_flow(host="example.test")
     connect = anthropic_flow()
     connect.request.method = "CONNECT"
     for flow in (other, connect):
         addon.requestheaders(flow)
         addon.response(flow)
-    assert records(output) == []
+    assert records(output, addon) == []
 
 
-def test_host_the_client_named_also_counts(addon: mc.Capture, output: Path) -> None:
+def test_host_the_client_named_also_counts(addon: Capture, output: Path) -> None:
     flow = anthropic_flow(host="10.9.8.7")
     flow.request.headers["host"] = "API.anthropic.com"
     addon.requestheaders(flow)
     addon.response(flow)
-    assert [r["host"] for r in records(output)] == ["API.anthropic.com"]
+    assert [r["host"] for r in records(output, addon)] == ["API.anthropic.com"]
 
 
 def test_proxy_token_is_added_only_for_its_hosts_and_never_stored(output: Path) -> None:
     token = "proxy-token-value-123"
-    capture = mc.Capture(
+    capture = Capture(
         {
             "CAPTURE_LANE": "headroom-client",
             "CAPTURE_OUTPUT": str(output),
@@ -441,7 +464,7 @@ def test_proxy_token_is_added_only_for_its_hosts_and_never_stored(output: Path) 
             "CAPTURE_PROXY_TOKEN_HOSTS": "Headroom-Proxy",
         }
     )
-    with taddons.context(capture):
+    with running(capture):
         to_proxy = anthropic_flow(host="headroom-proxy", body=json.dumps({"echo": token}).encode())
         elsewhere = anthropic_flow(host="api.anthropic.com")
         for flow in (to_proxy, elsewhere):
@@ -456,7 +479,7 @@ def test_proxy_token_is_added_only_for_its_hosts_and_never_stored(output: Path) 
     assert first["request_json"] == {"echo": "<redacted>"}
 
 
-def test_sse_response_is_streamed_through_a_tee(addon: mc.Capture, output: Path) -> None:
+def test_sse_response_is_streamed_through_a_tee(addon: Capture, output: Path) -> None:
     response = http.Response.make(200, b"", {"content-type": "text/event-stream; charset=utf-8"})
     flow = anthropic_flow(resp=response)
     addon.requestheaders(flow)
@@ -468,7 +491,7 @@ def test_sse_response_is_streamed_through_a_tee(addon: mc.Capture, output: Path)
     stream(b"")
     response.content = None  # as mitmproxy leaves a streamed response
     addon.response(flow)
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert record["response_stream"] is True
     assert record["usage"] == SSE_USAGE
     assert record["response_body_size"] == len(SSE)
@@ -476,7 +499,7 @@ def test_sse_response_is_streamed_through_a_tee(addon: mc.Capture, output: Path)
     assert record["timings"]["first_byte_ms"] is not None
 
 
-def test_sse_of_hosts_not_included_still_streams(addon: mc.Capture) -> None:
+def test_sse_of_hosts_not_included_still_streams(addon: Capture) -> None:
     response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
     flow = anthropic_flow(resp=response, host="example.test")
     addon.requestheaders(flow)
@@ -484,7 +507,7 @@ def test_sse_of_hosts_not_included_still_streams(addon: mc.Capture) -> None:
     assert response.stream is True
 
 
-def test_error_after_a_started_response_is_one_record(addon: mc.Capture, output: Path) -> None:
+def test_error_after_a_started_response_is_one_record(addon: Capture, output: Path) -> None:
     response = http.Response.make(200, b"", {"content-type": "text/event-stream"})
     flow = anthropic_flow(resp=response)
     addon.requestheaders(flow)
@@ -496,19 +519,19 @@ def test_error_after_a_started_response_is_one_record(addon: mc.Capture, output:
     addon.error(flow)
     addon.response(flow)
     addon.error(flow)
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert record["error"] == {"kind": "client_disconnected", "message": "Client disconnected."}
     assert record["response_status"] == 200
     assert record["response_body_size"] == 200
     assert record["timings"]["end_ms"] is not None
 
 
-def test_failure_without_response_keeps_what_is_known(addon: mc.Capture, output: Path) -> None:
+def test_failure_without_response_keeps_what_is_known(addon: Capture, output: Path) -> None:
     flow = anthropic_flow(resp=False)
     addon.requestheaders(flow)
     flow.error = Error("[Errno 111] Connect call failed ('1.2.3.4', 443)")
     addon.error(flow)
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert record["error"]["kind"] == "upstream_connect"
     assert record["request_json"] == {"model": "m"}
     assert record["response_status"] is None
@@ -517,20 +540,20 @@ def test_failure_without_response_keeps_what_is_known(addon: mc.Capture, output:
     assert record["timings"]["response_headers_ms"] is None
 
 
-def test_sequence_is_taken_at_request_start(addon: mc.Capture, output: Path) -> None:
+def test_sequence_is_taken_at_request_start(addon: Capture, output: Path) -> None:
     first, second = anthropic_flow(), anthropic_flow()
     addon.requestheaders(first)
     addon.requestheaders(second)
     addon.response(second)
     addon.response(first)
-    assert [r["sequence"] for r in records(output)] == [2, 1]
+    assert [r["sequence"] for r in records(output, addon)] == [2, 1]
 
 
-def test_unfinished_exchanges_are_recorded_at_shutdown(addon: mc.Capture, output: Path) -> None:
+def test_unfinished_exchanges_are_recorded_at_shutdown(addon: Capture, output: Path) -> None:
     flow = anthropic_flow(resp=False)
     addon.requestheaders(flow)
     addon.done()
-    (record,) = records(output)
+    (record,) = records(output, addon)
     assert record["error"]["kind"] == "other"
     assert "stopped" in record["error"]["message"]
 
@@ -538,8 +561,112 @@ def test_unfinished_exchanges_are_recorded_at_shutdown(addon: mc.Capture, output
 def test_appending_continues_after_the_highest_sequence(output: Path) -> None:
     output.parent.mkdir(parents=True)
     output.write_text(line(4) + "\n" + line(9) + "\n" + line(6) + "\n")
-    capture = mc.Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"})
-    with taddons.context(capture):
+    capture = Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"})
+    with running(capture):
         capture.requestheaders(flow := anthropic_flow())
         capture.response(flow)
     assert records(output)[-1]["sequence"] == 10
+
+
+# --- secrets in bodies: scrubbed before cutting, decoded before scrubbing -----------------------------------------
+
+CANARY_KEY = "CANARYKEY0-unit-not-a-real-key"
+
+
+def body_record(output: Path, body: bytes, body_bytes: str, extra: dict[str, str] | None = None) -> dict[str, Any]:
+    capture = Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output), "CAPTURE_BODY_BYTES": body_bytes})
+    with running(capture):
+        flow = anthropic_flow(body=body)
+        flow.request.headers["content-type"] = "text/plain"
+        flow.request.headers["x-api-key"] = CANARY_KEY
+        for name, value in (extra or {}).items():
+            flow.request.headers[name] = value
+        capture.requestheaders(flow)
+        capture.response(flow)
+    (record,) = records(output)
+    return record
+
+
+def test_a_secret_at_the_cut_is_scrubbed_before_the_body_is_cut(output: Path) -> None:
+    body = b"f" * 995 + CANARY_KEY.encode()  # the cap falls inside the key
+    record = body_record(output, body, "1000")
+    copy = base64.b64decode(record["request_body_b64"])
+    assert copy == b"f" * 995 + b"<reda"
+    assert b"CANARY" not in copy
+    assert record["request_body_truncated"] is True
+    assert record["request_body_decoded"] is False
+
+
+def test_a_gzip_text_body_is_stored_decoded_and_scrubbed(output: Path) -> None:
+    raw = gzip.compress(b"token in text: " + CANARY_KEY.encode() + b" end")
+    record = body_record(output, raw, "1000", {"content-encoding": "gzip"})
+    assert base64.b64decode(record["request_body_b64"]) == b"token in text: <redacted> end"
+    assert record["request_body_decoded"] is True
+    assert record["request_body_size"] == len(raw)
+    assert record["request_body_sha256"] == hashlib.sha256(raw).hexdigest()
+    assert CANARY_KEY not in output.read_text()
+
+
+def test_a_body_that_does_not_decode_within_the_bound_keeps_no_copy(output: Path) -> None:
+    from headroom_capture import bodies
+
+    bomb = gzip.compress(b"\0" * (bodies.MAX_DECODED_BYTES + 1))
+    record = body_record(output, bomb, "1000", {"content-encoding": "gzip"})
+    assert "request_body_b64" not in record
+    assert "request_json" not in record
+    assert record["request_body_size"] == len(bomb)
+    broken = body_record(
+        output.with_name("broken.jsonl"), b"not gzip " + CANARY_KEY.encode(), "1000", {"content-encoding": "gzip"}
+    )
+    assert "request_body_b64" not in broken
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "zstd", "gzip, br"])
+def test_decoding_is_bounded_for_every_encoding(encoding: str) -> None:
+    import brotli  # type: ignore[import-untyped]
+    import zstandard
+
+    from headroom_capture.bodies import DecodeError, decode_content
+
+    data = b"x" * 100_000
+
+    def encode(coding: str, payload: bytes) -> bytes:
+        if coding == "gzip":
+            return gzip.compress(payload)
+        if coding == "deflate":
+            return zlib.compress(payload)
+        if coding == "br":
+            out: bytes = brotli.compress(payload)
+            return out
+        return zstandard.ZstdCompressor().compress(payload)
+
+    encoded = data
+    for coding in [c.strip() for c in encoding.split(",")]:
+        encoded = encode(coding, encoded)
+    assert decode_content(encoded, encoding, limit=100_000) == data
+    with pytest.raises(DecodeError, match="more than 99999 bytes"):
+        decode_content(encoded, encoding, limit=99_999)
+
+
+# --- failed CONNECTs (issue: a lane with no route to its upstream recorded nothing) -----------------------------
+
+
+def test_a_failed_connect_is_one_record_with_its_cause(addon: Capture, output: Path) -> None:
+    flow = tflow.tflow(req=http.Request.make("CONNECT", "https://api.anthropic.com:443/", b"", {}), resp=False)
+    flow.request.host, flow.request.port = "api.anthropic.com", 443
+    flow.response = http.Response.make(
+        502,
+        "Cannot connect to api.anthropic.com:443: [Errno -2] Name or service not known If you plan to redirect "
+        "requests away from this server, consider setting `connection_strategy` to `lazy` to suppress early "
+        "connections.",
+    )
+    addon.http_connect_error(flow)
+    addon.http_connect_error(flow)  # never twice
+    (record,) = records(output, addon)
+    assert record["method"] == "CONNECT"
+    assert record["url"] == "api.anthropic.com:443"
+    assert record["error"] == {
+        "kind": "upstream_connect",
+        "message": "Cannot connect to api.anthropic.com:443: [Errno -2] Name or service not known",
+    }
+    assert record["response_status"] is None

@@ -13,8 +13,8 @@ import type { Exchange, Timings, Usage } from "./exchange.js";
 import { flattenJson, JsonTooDeepError, MAX_JSON_DEPTH, PathTable, type Flattened } from "./json-leaves.js";
 import type { RawRecord } from "./load.js";
 import { ElementKeys, promptOf } from "./prompt.js";
-import { redactHeaders, redactUrl, scrubText } from "./redact.js";
 import { proxyFactsOf } from "./proxy-account.js";
+import { recordSecrets, redactHeaders, redactUrl, scrubJson, scrubSecrets, scrubText, secretForms } from "./redact.js";
 import { requestBody } from "./request-body.js";
 import { StringPool } from "./shared-strings.js";
 
@@ -77,6 +77,10 @@ function errorOf(value: unknown): Exchange["error"] {
   return { kind: stringOr(error.kind, "other"), message: scrubText(stringOr(error.message, "")) };
 }
 
+function scrubError(error: Exchange["error"], scrub: (text: string) => string): Exchange["error"] {
+  return error ? { kind: error.kind, message: scrub(error.message) } : null;
+}
+
 /** flattenJson, with a body nested too deeply reported as bad input at `where`. */
 function flattenAt(body: unknown, table: PathTable, where: string): Flattened {
   try {
@@ -101,11 +105,19 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
   const redacted = redactUrl(rawUrl.trim(), stringOr(record.host, ""));
   if (!redacted) throw new InputError(`${where}: url is not a valid URL`);
 
-  const headers = redactHeaders(record.request_headers);
+  // Secrets a record still carries in the clear (records of other tools may) are removed from everything kept.
+  const query = rawUrl.split("#")[0]?.split("?").slice(1).join("?") ?? "";
+  const forms = secretForms(recordSecrets([record.request_headers, record.response_headers], query));
+  const scrub = (text: string): string => (forms.length ? scrubSecrets(text, forms) : text);
+  const headers = redactHeaders(record.request_headers).map(([name, value]): [string, string] => [name, scrub(value)]);
   const upperMethod = method.trim().toUpperCase();
+  const url = scrub(redacted.url);
+  const path = scrub(redacted.path);
 
   // The body: v1 carries request_json; the original harness may carry only the raw bytes.
-  const { json: body, size, sha256: sha, truncated } = requestBody(record, headerValue(headers, "content-encoding"), where);
+  const request = requestBody(record, headerValue(headers, "content-encoding"), where);
+  const { size, sha256: sha, truncated } = request;
+  const body = forms.length && request.json !== undefined ? scrubJson(request.json, forms) : request.json;
   const flat = body === undefined ? null : flattenAt(body, context.paths, where);
   const status = numberOrNull(record.response_status);
   return {
@@ -115,10 +127,10 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     sequence: Number.isInteger(record.sequence) ? (record.sequence as number) : null,
     timestamp: numberOrNull(record.timestamp),
     method: upperMethod,
-    url: redacted.url,
+    url,
     host: redacted.host,
-    path: redacted.path,
-    route: `${upperMethod} ${redacted.host}${redacted.path}`,
+    path,
+    route: `${upperMethod} ${redacted.host}${path}`,
     request_headers: headers,
     request_body_size: size,
     request_body_sha256: sha,
@@ -131,7 +143,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     prompt: flat ? promptOf(body, flat, context.keys) : null,
     usage: usageOf(record.usage),
     timings: timingsOf(record.timings),
-    error: errorOf(record.error),
+    error: scrubError(errorOf(record.error), scrub),
     proxy: proxyFactsOf(body, record.response_headers),
   };
 }

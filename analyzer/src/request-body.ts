@@ -93,15 +93,19 @@ export function requestBody(record: Record<string, unknown>, encodingHeader: str
   let size = numberOrNull(record.request_body_size);
   let sha = typeof record.request_body_sha256 === "string" && record.request_body_sha256 !== "" ? record.request_body_sha256 : null;
   let truncated = record.request_body_truncated === true;
+  // request_body_decoded (the addon): the copy is the body with its content-encoding undone, not the bytes as sent.
+  const decoded = record.request_body_decoded === true;
   const bytes = json === undefined || sha === null || size === null ? bodyBytes(record) : null;
   if (bytes) {
-    if (truncated && size !== null && bytes.length >= size) truncated = false;
+    if (truncated && !decoded && size !== null && bytes.length >= size) truncated = false;
     if (!truncated) {
-      size ??= bytes.length;
-      sha ??= createHash("sha256").update(bytes).digest("hex");
+      if (!decoded) {
+        size ??= bytes.length;
+        sha ??= createHash("sha256").update(bytes).digest("hex");
+      }
       if (json === undefined) {
         const encoding = typeof record.request_content_encoding === "string" ? record.request_content_encoding : encodingHeader;
-        json = parseJsonBytes(undoContentEncoding(bytes, encoding, where));
+        json = parseJsonBytes(decoded ? bytes : undoContentEncoding(bytes, encoding, where));
         if (json !== undefined) source = "bytes";
       }
     }

@@ -1,0 +1,271 @@
+/**
+ * `make bench-lane`: what a capture lane costs, measured against plain mitmdump in the same run.
+ *
+ * Two mitmdumps on loopback in front of one local upstream: one plain (no addon), one with
+ * addons/mitm_capture.py recording every exchange. Rounds alternate between them so that whatever
+ * else the machine is doing weighs on both alike. Two figures, each with its target:
+ *   - throughput: 100 KB JSON POSTs, 8 at a time (lane / plain >= 0.9);
+ *   - latency: 1 MB POSTs one at a time (lane p50 - plain p50 <= 1 ms).
+ * The upstream runs in a worker thread so that the client's event loop only measures.
+ */
+import { once } from "node:events";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import http from "node:http";
+import net, { type AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
+import { execa, type ResultPromise } from "execa";
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { CAPTURE_ADDON as ADDON, VENV_MITMDUMP as MITMDUMP } from "../lanes/repo.js";
+
+const argv = yargs(hideBin(process.argv))
+  .scriptName("bench-lane")
+  .usage("$0: a capture lane against plain mitmdump, same run, loopback only")
+  .option("rounds", { type: "number", default: 5, describe: "Alternating rounds per proxy" })
+  .option("throughput-requests", { type: "number", default: 300, describe: "100 KB POSTs per round" })
+  .option("latency-requests", { type: "number", default: 40, describe: "1 MB POSTs per round" })
+  .strict()
+  .parseSync();
+
+/** A Messages-shaped JSON body of about `bytes` bytes. */
+function messagesBody(bytes: number): Buffer {
+  const messages: Array<{ role: string; content: string }> = [];
+  let size = 0;
+  for (let i = 0; size < bytes - 200; i++) {
+    const content = `turn ${i}: ${"lorem ipsum dolor sit amet ".repeat(8)}`;
+    messages.push({ role: i % 2 === 0 ? "user" : "assistant", content });
+    size += content.length + 40;
+  }
+  return Buffer.from(JSON.stringify({ model: "claude-bench", max_tokens: 16, messages }));
+}
+
+const UPSTREAM_CODE = `
+const http = require("node:http");
+const { parentPort } = require("node:worker_threads");
+const answer = Buffer.from(JSON.stringify({ id: "msg_bench", type: "message", content: [{ type: "text", text: "ok" }],
+  usage: { input_tokens: 10, output_tokens: 1, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 } }));
+const server = http.createServer({ keepAliveTimeout: 60000 }, (req, res) => {
+  req.on("data", () => {});
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": answer.length });
+    res.end(answer);
+  });
+});
+server.listen(0, "127.0.0.1", () => parentPort.postMessage(server.address().port));
+parentPort.on("message", () => server.close(() => process.exit(0)));
+`;
+
+async function startUpstream(): Promise<{ port: number; stop: () => Promise<void> }> {
+  const worker = new Worker(UPSTREAM_CODE, { eval: true });
+  const [port] = (await once(worker, "message")) as [number];
+  return {
+    port,
+    stop: async () => {
+      worker.postMessage("stop");
+      await once(worker, "exit");
+    },
+  };
+}
+
+interface Proxy {
+  name: string;
+  port: number;
+  process: ResultPromise;
+}
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const { port } = server.address() as AddressInfo;
+  server.close();
+  return port;
+}
+
+async function startProxy(name: string, work: string, withAddon: boolean): Promise<Proxy> {
+  const port = await freePort();
+  const args = ["--listen-host", "127.0.0.1", "-p", String(port), "--set", `confdir=${path.join(work, `conf-${name}`)}`, "--set", "flow_detail=0"];
+  if (withAddon) {
+    args.push("-s", ADDON, "--set", "capture_lane=bench", "--set", `capture_output=${path.join(work, "bench.jsonl")}`);
+    args.push("--set", "capture_include_hosts=127.0.0.1");
+  }
+  const child = execa(MITMDUMP, args, { reject: false, stdout: "pipe", stderr: "pipe", env: { PYTHONUNBUFFERED: "1" } });
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`mitmdump (${name}) exited: ${(await child).stderr}`);
+    if (await accepts(port)) break;
+    if (Date.now() > deadline) throw new Error(`mitmdump (${name}) did not listen within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { name, port, process: child };
+}
+
+/** Whether something listens on the port (a bare TCP connect: no request the lane would record). */
+async function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, "127.0.0.1", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on("error", () => resolve(false));
+  });
+}
+
+/** One POST through the proxy (absolute-form URL, as an HTTP proxy client sends it); resolves with its duration in ms. */
+function post(agent: http.Agent, proxyPort: number, upstreamPort: number, body: Buffer): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      {
+        agent,
+        host: "127.0.0.1",
+        port: proxyPort,
+        method: "POST",
+        path: `http://127.0.0.1:${upstreamPort}/v1/messages`,
+        headers: { "content-type": "application/json", "content-length": body.length, "x-api-key": "bench-canary-not-a-key" },
+      },
+      (response) => {
+        response.resume();
+        response.on("end", () => (response.statusCode === 200 ? resolve(performance.now() - started) : reject(new Error(`status ${response.statusCode}`))));
+      },
+    );
+    request.on("error", reject);
+    request.end(body);
+  });
+}
+
+async function throughput(proxy: Proxy, upstreamPort: number, body: Buffer, requests: number, concurrency: number): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < requests) {
+        next += 1;
+        await post(agent, proxy.port, upstreamPort, body);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  return requests / seconds;
+}
+
+async function latencies(proxy: Proxy, upstreamPort: number, body: Buffer, requests: number): Promise<number[]> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const times: number[] = [];
+  for (let i = 0; i < requests; i++) times.push(await post(agent, proxy.port, upstreamPort, body));
+  agent.destroy();
+  return times;
+}
+
+/** CPU seconds (user + system) a process has used so far; Linux /proc, clock ticks of 1/100 s. */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds of a proxy and of its children (the lane's record writer). */
+function proxyCpuSeconds(proxy: Proxy): { own: number; children: number } {
+  const pid = proxy.process.pid ?? 0;
+  let children = 0;
+  try {
+    // Children are listed per thread: the writer is started by the addon's sender thread.
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, "utf8").trim().split(/\s+/).filter(Boolean)) {
+        children += cpuSeconds(Number(child));
+      }
+    }
+  } catch {
+    // the proxy is gone: no children counted
+  }
+  return { own: cpuSeconds(pid), children };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  const at = (index: number): number => sorted[index] ?? Number.NaN;
+  return sorted.length % 2 ? at(middle) : (at(middle - 1) + at(middle)) / 2;
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), "bench-lane-"));
+  const upstream = await startUpstream();
+  const proxies: Proxy[] = [];
+  // Ctrl-C or a kill: stop both mitmdumps and remove the work folder before leaving.
+  const interrupted = (signal: NodeJS.Signals) => {
+    for (const proxy of proxies) proxy.process.kill("SIGKILL");
+    rmSync(work, { recursive: true, force: true });
+    process.exit(signal === "SIGINT" ? 130 : 143);
+  };
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  try {
+    const plain = await startProxy("plain", work, false);
+    proxies.push(plain);
+    const lane = await startProxy("lane", work, true);
+    proxies.push(lane);
+    const small = messagesBody(100 * 1024);
+    const large = messagesBody(1024 * 1024);
+    // Warm both up (TLS-free, but connection pools, JIT and the writer process).
+    for (const proxy of proxies) {
+      await throughput(proxy, upstream.port, small, 100, 8);
+      await latencies(proxy, upstream.port, large, 5);
+    }
+    const rate = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
+    const times = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
+    const of = (figures: Map<Proxy, number[]>, proxy: Proxy): number[] => figures.get(proxy) ?? [];
+    const cpuBefore = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
+    for (let round = 0; round < argv.rounds; round++) {
+      const order = round % 2 === 0 ? [plain, lane] : [lane, plain];
+      for (const proxy of order) of(rate, proxy).push(await throughput(proxy, upstream.port, small, argv["throughput-requests"], 8));
+      for (const proxy of order) of(times, proxy).push(...(await latencies(proxy, upstream.port, large, argv["latency-requests"])));
+      console.error(`round ${round + 1}/${argv.rounds}: plain ${of(rate, plain).at(-1)?.toFixed(0)}, lane ${of(rate, lane).at(-1)?.toFixed(0)} req/s`);
+    }
+    const cpuAfter = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
+    const measured = argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]);
+    const cpuPerRequest = (proxy: Proxy, part: "own" | "children"): number =>
+      (((cpuAfter.get(proxy)?.[part] ?? 0) - (cpuBefore.get(proxy)?.[part] ?? 0)) * 1000) / measured;
+    for (const proxy of proxies) proxy.process.kill("SIGINT");
+    await Promise.all(proxies.map((proxy) => proxy.process));
+    const recorded = readFileSync(path.join(work, "bench.jsonl"), "utf8").split("\n").filter(Boolean).length;
+    const expected = 100 + 5 + argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]);
+    const plainRate = median(of(rate, plain));
+    const laneRate = median(of(rate, lane));
+    const ratio = laneRate / plainRate;
+    const plainP50 = median(of(times, plain));
+    const laneP50 = median(of(times, lane));
+    const added = laneP50 - plainP50;
+    const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
+    console.log(
+      [
+        `Throughput, 100 KB JSON POSTs, 8 concurrent (median of ${argv.rounds} rounds): plain ${plainRate.toFixed(0)} req/s, lane ${laneRate.toFixed(0)} req/s`,
+        `  per round: plain ${of(rate, plain).map((r) => r.toFixed(0)).join(", ")}; lane ${of(rate, lane).map((r) => r.toFixed(0)).join(", ")}`,
+        `Throughput ratio lane / plain: ${ratio.toFixed(2)} (target >= 0.9: ${verdict(ratio >= 0.9)})`,
+        `Latency, 1 MB POSTs one at a time (${of(times, plain).length} each): p50 plain ${plainP50.toFixed(2)} ms, lane ${laneP50.toFixed(2)} ms`,
+        `Added p50: ${added.toFixed(2)} ms (target <= 1 ms: ${verdict(added <= 1)})`,
+        `CPU per request (ms, both sizes): plain mitmdump ${cpuPerRequest(plain, "own").toFixed(2)}; lane mitmdump ${cpuPerRequest(lane, "own").toFixed(2)} + record writer ${cpuPerRequest(lane, "children").toFixed(2)}`,
+        `Records written by the lane: ${recorded} of ${expected}`,
+      ].join("\n"),
+    );
+    if (recorded !== expected) process.exitCode = 1;
+  } finally {
+    for (const proxy of proxies) if (proxy.process.exitCode === null) proxy.process.kill("SIGKILL");
+    await Promise.allSettled(proxies.map((proxy) => proxy.process));
+    await upstream.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`bench-lane: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
