@@ -71,9 +71,8 @@ def redact_header_fields(fields: HeaderFields, secrets: set[str]) -> dict[str, s
         if is_sensitive_header(name) and not is_token_count(name, value):
             redacted.add(key)
             secrets.update(secret_parts(value))
-    return {
-        spelling[key]: REDACTED if key in redacted and any(values) else ", ".join(values) for key, values in joined.items()
-    }
+    shown = {key: ", ".join(values) for key, values in joined.items()}
+    return {spelling[key]: REDACTED if key in redacted and value else value for key, value in shown.items()}
 
 
 def redact_header_value(name: str, value: str) -> str:
