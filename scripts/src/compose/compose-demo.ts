@@ -34,7 +34,8 @@ import { LANES, laneProxyErrors, watchLane, type LaneName } from "../lanes/lane-
 import { freePort } from "../lanes/processes.js";
 import { saveProxyStats } from "../lanes/proxy-stats.js";
 import { localImages } from "../prepare-docker.js";
-import { REPO_ROOT, repoPath } from "../lanes/repo.js";
+import { DEMO_PROJECT, REPO_ROOT, repoPath } from "../lanes/repo.js";
+import { aggregateVerdict, runRepeated } from "../lanes/repeat.js";
 
 export const COMPOSE_DIR = repoPath("docker", "differential-network-capture");
 const SERVICES = ["mitm-direct", "mitm-headroom-upstream", "headroom-proxy", "mitm-headroom-client"];
@@ -44,9 +45,11 @@ export const LOCAL_IMAGES: Record<string, string> = localImages();
 
 export interface ComposeDemoOptions {
   capturesDir: string;
+  /** mock: the offline overlay (mock API, stand-in or offline real Headroom); real: api.anthropic.com and the real Headroom. */
+  api?: "mock" | "real";
   projectName: string;
   realHeadroom: boolean;
-  /** The mock's scripted session (CLAUDE_SCENARIO); its prompt and allowed tools go to both lanes. */
+  /** The scripted session (CLAUDE_SCENARIO): the mock plays it, its prompt and allowed tools go to both lanes, the reports name it. */
   scenario?: string;
   /** The proxy lane's arms, from lanes.yml x-arms (default [DEFAULT_ARM]). */
   arms?: string[];
@@ -77,7 +80,8 @@ export interface ComposeDemoResult {
   failure?: string;
 }
 
-export function composeFiles(realHeadroom: boolean): string[] {
+export function composeFiles(realHeadroom: boolean, api: "mock" | "real" = "mock"): string[] {
+  if (api === "real") return ["-f", "docker-compose.yml"];
   const files = ["docker-compose.yml", "compose.offline.yml"];
   if (realHeadroom) files.push("compose.real-headroom.yml");
   return files.flatMap((file) => ["-f", file]);
@@ -99,12 +103,15 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
   // A proxy token exercises the client lane's token injection (and proves it never reaches a capture).
   env.HEADROOM_PROXY_TOKEN ||= `demo-proxy-token-${randomBytes(12).toString("hex")}`;
   for (const name of ["MITM_DIRECT_PORT", "MITM_HEADROOM_CLIENT_PORT", "HEADROOM_PORT"]) env[name] ||= String(await freePort());
+  if (options.api === "real" && !env.ANTHROPIC_API_KEY) throw new Error("ANTHROPIC_API_KEY is not set: the real API needs it (export it, or use the offline overlay)");
+  // Against the real API the lanes work in the demo project, which the scenarios' prompts are about.
+  if (options.api === "real") env.CLAUDE_WORKSPACE ||= DEMO_PROJECT;
   const moved = prepareCapturesFolder(options.capturesDir, { append: false });
   if (moved) options.log(`earlier captures moved to ${moved}`);
   env.CAPTURES_DIR = options.capturesDir;
 
   const compose = (args: string[], vars: Record<string, string> = {}) =>
-    execa("docker", ["compose", "-p", options.projectName, ...composeFiles(options.realHeadroom), ...args], {
+    execa("docker", ["compose", "-p", options.projectName, ...composeFiles(options.realHeadroom, options.api), ...args], {
       cwd: COMPOSE_DIR,
       env: { ...env, ...vars },
       extendEnv: false,
@@ -183,7 +190,7 @@ export async function runComposeDemo(options: ComposeDemoOptions): Promise<Compo
   }
   const ok = lanes.length === 2 + (options.baseline ? 1 : 0) + others(arms).length && lanes.every((lane) => lane.exitCode === 0);
   // A failed lane leaves partial captures: its output, not a half report, is what the user needs to see.
-  const report = ok ? await buildReports(options.capturesDir, arms.map((arm) => arm.name)) : undefined;
+  const report = ok ? await buildReports(options.capturesDir, arms.map((arm) => arm.name), scenario.name) : undefined;
   return { ok, lanes, report, proxyHealthy };
 }
 
@@ -241,7 +248,7 @@ function lastLines(text: string, count = 5): string {
 async function main(): Promise<number> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName("compose-demo")
-    .usage("$0 [options]\n\nRun the Compose harness offline (mock API, real Claude Code CLI), build the reports, tear it down.")
+    .usage("$0 [options]\n\nRun the Compose harness (offline: mock API; --api real: api.anthropic.com) with the real Claude Code CLI, build the reports, tear it down.")
     .option("captures", { type: "string", default: path.join(COMPOSE_DIR, "captures"), describe: "captures folder (CAPTURES_DIR in Compose)" })
     .option("project-name", { type: "string", default: "headroom-capture-demo", describe: "Compose project name" })
     .option("real-headroom", { type: "boolean", default: false, describe: "the real pinned Headroom proxy instead of the stand-in (compose.real-headroom.yml)" })
@@ -251,31 +258,56 @@ async function main(): Promise<number> {
     .option("keep", { type: "boolean", default: false, describe: "leave the services running (no `down -v`)" })
     .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
     .option("progress-every", { type: "number", default: 15, describe: "seconds between the lines saying what a running lane waits for" })
+    .option("api", { choices: ["mock", "real"] as const, default: "mock" as const, describe: "mock: the offline overlay; real: api.anthropic.com with the real Headroom (needs ANTHROPIC_API_KEY)" })
+    .option("repeat", { type: "number", default: 1, describe: "run the lanes N times, arms interleaved; repetition i goes to <captures>/runs/<i>/, then <captures>/aggregate.md / .json" })
+    .check((args) => (Number.isInteger(args.repeat) && args.repeat >= 1) || `--repeat must be a whole number of 1 or more, got ${String(args.repeat)}`)
     .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage; 130 / 143 stopped by Ctrl-C / SIGTERM (after `docker compose down -v`).")
     .strict()
     .fail(failWithUsageLine("compose-demo"))
     .help()
     .parseAsync();
 
-  const result = await runComposeDemo({
-    capturesDir: path.resolve(argv.captures),
+  const log = (line: string) => process.stderr.write(`compose-demo: ${line}\n`);
+  const options = {
+    api: argv.api,
     projectName: argv["project-name"],
     realHeadroom: argv["real-headroom"],
     scenario: argv.scenario,
     arms: argv.arms.split(",").map((arm) => arm.trim()).filter(Boolean),
     baseline: argv.baseline,
     keep: argv.keep,
-    prepare: argv.prepare,
     env: process.env,
-    log: (line) => process.stderr.write(`compose-demo: ${line}\n`),
+    log,
     progressEveryMs: argv["progress-every"] * 1000,
-  });
+  };
+  if (argv.repeat > 1) {
+    const outcome = await runRepeated({
+      repeat: argv.repeat,
+      capturesDir: path.resolve(argv.captures),
+      append: false,
+      label: argv.scenario,
+      log,
+      runOnce: async (dir, index) => {
+        const result = await runComposeDemo({ ...options, capturesDir: dir, prepare: argv.prepare && index === 1 });
+        if (!result.ok) printOutcome(result, argv["real-headroom"] || argv.api === "real");
+        return result.ok;
+      },
+    });
+    if (outcome.aggregate) process.stdout.write(`\nAggregate: ${outcome.aggregate.markdown}\n\n${aggregateVerdict(outcome.aggregate.markdown)}\n`);
+    return outcome.ok ? 0 : 1;
+  }
+  const result = await runComposeDemo({ ...options, capturesDir: path.resolve(argv.captures), prepare: argv.prepare });
+  printOutcome(result, argv["real-headroom"] || argv.api === "real");
+  return result.ok ? 0 : 1;
+}
+
+function printOutcome(result: ComposeDemoResult, realHeadroom: boolean): void {
   for (const lane of result.lanes) {
     process.stdout.write(`\n== ${lane.service} exit ${lane.exitCode}\n${lane.stdout.trim()}\n`);
     if (lane.exitCode !== 0) process.stdout.write(`-- stderr\n${lastLines(lane.stderr, 20)}\n`);
     if (lane.exitCode !== 0 && lane.proxyErrors.length) process.stdout.write(`-- last errors of the lane's proxies\n${lane.proxyErrors.join("\n")}\n`);
   }
-  process.stdout.write(`\nheadroom-proxy ${argv["real-headroom"] ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
+  process.stdout.write(`\nheadroom-proxy ${realHeadroom ? "(real Headroom)" : "(stand-in)"}: ${result.proxyHealthy ? "became healthy" : "NOT healthy"}\n`);
   if (result.failure) process.stdout.write(`\n${result.failure}\n`);
   if (result.report) {
     process.stdout.write(`\n${savingParagraph(result.report)}\n`);
@@ -283,7 +315,6 @@ async function main(): Promise<number> {
     for (const extra of result.report.armReports) process.stdout.write(`${extra.title}: ${extra.markdown}\n`);
     process.stdout.write(`\n${reportsForTerminal(result.report)}`);
   }
-  return result.ok ? 0 : 1;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {

@@ -14,6 +14,7 @@ import { failWithUsageLine } from "../shared/cli.js";
 import { DEFAULT_SCENARIO, allowedToolsArgs, loadScenario, scenarioNames } from "../mock-anthropic/scenario.js";
 import { DEFAULT_ARM, readLaneDescription } from "./lane-description.js";
 import { DEMO_PROJECT, REPO_ROOT } from "./repo.js";
+import { aggregateVerdict, runRepeated } from "./repeat.js";
 import { reportsForTerminal, savingParagraph } from "./reports.js";
 import { runLocalLanes, UsageError, type ApiChoice, type ProxyChoice, type RunResult } from "./run-local-lanes.js";
 
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
     })
     .option("timeout", { type: "number", default: 300, describe: "seconds each Claude Code run may take; then its whole process group (tool subprocesses too) is ended" })
     .option("progress-every", { type: "number", default: 15, describe: "seconds between the lines saying what a running lane waits for" })
+    .option("repeat", { type: "number", default: 1, describe: "run every lane N times, arms interleaved; repetition i goes to captures/runs/<i>/, then captures/aggregate.md / .json" })
     .epilog(
       [
         "Environment (as in Compose): CLAUDE_COMMAND, CLAUDE_PROMPT, CLAUDE_DIRECT_ARGS, CLAUDE_HEADROOM_ARGS (default: the scenario's),",
@@ -58,7 +60,7 @@ async function main(): Promise<number> {
         const value = args[name];
         if (!(Number.isFinite(value) && value > 0)) return `--${name} must be a positive number of seconds, got ${String(value)}`;
       }
-      return true;
+      return (Number.isInteger(args.repeat) && args.repeat >= 1) || `--repeat must be a whole number of 1 or more, got ${String(args.repeat)}`;
     })
     .strict()
     .fail(failWithUsageLine("run-lanes"))
@@ -81,25 +83,56 @@ async function main(): Promise<number> {
     env.CLAUDE_HEADROOM_ARGS ??= allowedToolsArgs(scenario);
   }
   const project = argv.project ?? (api === "mock" ? DEMO_PROJECT : process.cwd());
-  const result = await runLocalLanes({
+  const runOnce = (capturesDir: string, append: boolean) => runLocalLanes({
     api,
     proxy: argv.proxy as ProxyChoice,
-    capturesDir: path.resolve(argv.captures),
-    scenario: api === "mock" ? scenarioName : undefined,
+    capturesDir,
+    scenario: scenarioName,
     arms: argv.arms.split(",").map((arm) => arm.trim()).filter(Boolean),
     baseline: argv.baseline,
     project: path.resolve(project),
     runDir: argv["run-dir"] ? path.resolve(argv["run-dir"]) : undefined,
     keepRunDir: argv["keep-run-dir"],
-    append: argv.append,
+    append,
     report: argv.report,
     clientTimeoutMs: argv.timeout * 1000,
     progressEveryMs: argv["progress-every"] * 1000,
     env,
     log: (line) => process.stderr.write(`run-lanes: ${line}\n`),
   });
+  if (argv.repeat > 1) return runRepetitions(argv.repeat, path.resolve(argv.captures), argv.append, scenarioName, runOnce);
+  const result = await runOnce(path.resolve(argv.captures), argv.append);
   printOutcome(result);
   return result.ok ? 0 : 1;
+}
+
+/** `--repeat N`: each repetition into captures/runs/<i>/, a progress line per run, then the aggregate's verdict. */
+async function runRepetitions(
+  repeat: number,
+  capturesDir: string,
+  append: boolean,
+  scenario: string | undefined,
+  runOnce: (dir: string, append: boolean) => Promise<RunResult>,
+): Promise<number> {
+  const log = (line: string) => process.stderr.write(`run-lanes: ${line}\n`);
+  const outcome = await runRepeated({
+    repeat,
+    capturesDir,
+    append,
+    label: scenario,
+    log,
+    runOnce: async (dir) => {
+      const result = await runOnce(dir, false);
+      if (!result.ok) printOutcome(result);
+      return result.ok;
+    },
+  });
+  if (outcome.aggregate) {
+    process.stdout.write(`\nRepetitions: ${outcome.runsDir}/<i>/\nAggregate: ${outcome.aggregate.markdown}\n          ${outcome.aggregate.json}\n\n`);
+    process.stdout.write(`${aggregateVerdict(outcome.aggregate.markdown)}\n`);
+  }
+  if (outcome.failed.length) process.stdout.write(`\nFailed repetitions: ${outcome.failed.join(", ")}\n`);
+  return outcome.ok ? 0 : 1;
 }
 
 function printOutcome(result: RunResult): void {

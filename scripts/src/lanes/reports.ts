@@ -37,7 +37,7 @@ export interface Reports {
 /** The noise baseline capture: a second run of the direct lane (`--baseline` of the runner and the Compose demo). */
 export const BASELINE_CAPTURE = "direct-baseline.jsonl";
 
-export async function buildReports(capturesDir: string, arms: string[] = ["headroom"]): Promise<Reports> {
+export async function buildReports(capturesDir: string, arms: string[] = ["headroom"], scenario?: string): Promise<Reports> {
   const file = (name: string) => path.join(capturesDir, name);
   const [primary = "headroom", ...others] = arms;
   const reports: Reports = {
@@ -50,7 +50,9 @@ export async function buildReports(capturesDir: string, arms: string[] = ["headr
     armReports: [],
   };
   const baseline = existsSync(file(BASELINE_CAPTURE)) && (await analyzerHasOption("--baseline")) ? ["--baseline", file(BASELINE_CAPTURE)] : [];
-  await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], [...baseline, "--html-output", reports.html]);
+  // The scenario goes into report.json, so `aggregate` groups repetitions of one task together.
+  const task = scenario ? ["--scenario", path.basename(scenario, ".yml")] : [];
+  await analyze(file("direct.jsonl"), file(`${primary}-client.jsonl`), reports.markdown, reports.json, ["direct", primary], [...baseline, ...task, "--html-output", reports.html]);
   // The proxy's own account of the run (its saved /stats) goes beside what its two lanes measured.
   const stats = (arm: string) => (existsSync(proxyStatsFile(capturesDir, arm)) ? ["--proxy-stats", proxyStatsFile(capturesDir, arm)] : []);
   await analyze(file(`${primary}-client.jsonl`), file(`${primary}-upstream.jsonl`), reports.proxyMarkdown, reports.proxyJson, [

@@ -54,7 +54,7 @@ export interface RunOptions {
   api: ApiChoice;
   proxy: ProxyChoice;
   capturesDir: string;
-  /** The mock's scripted session (a scenario name or .yml path); only with the mock API. */
+  /** The scripted session (a scenario name or .yml path): the mock plays it; the reports name it (`--scenario`). */
   scenario?: string;
   /** The proxy lane's arms to run, names from lanes.yml x-arms (default: [DEFAULT_ARM]). */
   arms?: string[];
@@ -293,7 +293,7 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   const ok = clients.length === expected && clients.every((c) => c.exitCode === 0);
   const result: RunResult = { ok, clients, captures, captureFiles, mockDigestLog, runDir };
   // A failed lane leaves partial captures: its output, not a half report, is what the user needs to see.
-  if (ok && options.report) result.report = await buildReports(options.capturesDir, arms.map((arm) => arm.name));
+  if (ok && options.report) result.report = await buildReports(options.capturesDir, arms.map((arm) => arm.name), options.scenario);
   if (ok && !options.keepRunDir && !options.runDir) rmSync(runDir, { recursive: true, force: true });
   return result;
 }
