@@ -122,7 +122,9 @@ export class ReportFile {
       if (!this.handle) {
         const target = resolve(this.path);
         await makeFolders(dirname(target));
-        this.handle = await open(target, "w");
+        // Private like the captures it is drawn from (it quotes request content), even over an older 0644 file.
+        this.handle = await open(target, "w", 0o600);
+        await this.handle.chmod(0o600);
       }
       if (this.pendingLength > 0) await this.handle.write(this.pending.join(""));
     } catch (error) {

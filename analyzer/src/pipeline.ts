@@ -240,6 +240,7 @@ async function analyze(options: NetworkDiffOptions): Promise<Analysis> {
     proxyStats: options.proxyStats,
   });
   for (const warning of reportWarnings(options, head)) {
+    if (head.warnings.includes(warning)) continue; // read in this thread, the lane said it already
     head.warnings.push(warning);
     options.onWarning?.(warning);
   }
@@ -283,6 +284,10 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
  */
 function reportWarnings(options: NetworkDiffOptions, head: ReportHead): string[] {
   const warnings: string[] = [];
+  // An empty lane compares as "everything only on the other side": say so instead of passing silently.
+  for (const [file, count] of [[options.direct, head.direct_count], [options.headroom, head.headroom_count]] as const) {
+    if (count === 0) warnings.push(`${file}: empty capture (no exchanges)`);
+  }
   if (sameFile(options.direct, options.headroom)) {
     warnings.push(`${options.direct} is given as both sides (--direct and --headroom): every pair compares an exchange with itself`);
   }

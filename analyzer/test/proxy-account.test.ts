@@ -2,8 +2,7 @@
  * The proxy's own account: its x-headroom-* headers read from the captures, set beside the bytes and the bill,
  * disagreements above the tolerance flagged, changed tool results named by tool and attributed to transforms.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Exchange } from "../src/exchange.js";
@@ -12,7 +11,7 @@ import { pairExchanges } from "../src/pair.js";
 import { proxyAccountOf, proxyClaimOf, readProxyStats, toolResultsOf } from "../src/proxy-account.js";
 import { renderMarkdown } from "../src/render-markdown.js";
 import { buildReportHead } from "../src/summarize.js";
-import { v1Record } from "./helpers.js";
+import { tempDir, v1Record } from "./helpers.js";
 
 const INVENTORY = JSON.stringify(Array.from({ length: 50 }, (_, i) => ({ sku: `INV-${i}`, quantity: i })));
 
@@ -94,7 +93,7 @@ describe("the account over paired requests (client lane -> upstream lane)", () =
   });
 
   it("sets the proxy's stats beside the captures and flags a request count that differs", () => {
-    const file = join(mkdtempSync(join(tmpdir(), "proxy-stats-")), "stats.json");
+    const file = join(tempDir(), "stats.json");
     writeFileSync(file, JSON.stringify({ summary: { mode: "cache", api_requests: 4 }, agent_usage: { totals: { requests: 4, before_tokens: 1520, after_tokens: 600, tokens_saved: 920 } } }));
     const stats = readProxyStats(file);
     expect(stats).toEqual({ file, requests: 4, tokens_before: 1520, tokens_after: 600, tokens_saved: 920, mode: "cache" });
