@@ -94,11 +94,30 @@ export class Pseudonyms {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       standIn = prefix + this.code(value, room, attempt);
       if (!this.owners.has(standIn)) break;
-      if (attempt === MAX_ATTEMPTS - 1) this.clashes += 1;
+      if (attempt === MAX_ATTEMPTS - 1) {
+        const free = this.freeStandIn(prefix, room);
+        if (free === undefined) this.clashes += 1;
+        else standIn = free;
+      }
     }
     this.owners.set(standIn, value);
     this.shortStandIns.set(value, standIn);
     return standIn;
+  }
+
+  /**
+   * A stand-in of `room` characters nobody holds yet, looked for in order once random candidates ran out: only
+   * worth it (and only done) for 1 and 2 characters, where 64 and 4,096 stand-ins fill up.
+   */
+  private freeStandIn(prefix: string, room: number): string | undefined {
+    if (room > 2) return undefined;
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const count = alphabet.length ** room;
+    for (let n = 0; n < count; n++) {
+      const code = room === 1 ? alphabet[n]! : alphabet[Math.floor(n / alphabet.length)]! + alphabet[n % alphabet.length]!;
+      if (!this.owners.has(prefix + code)) return prefix + code;
+    }
+    return undefined;
   }
 
   private remember(value: string, standIn: string): string {

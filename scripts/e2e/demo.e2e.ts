@@ -54,7 +54,7 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
   const lane = (name: string) => readJsonl<CaptureRecord>(path.join(captures, `${name}.jsonl`));
 
   beforeAll(async () => {
-    const result = await execa(RUNNER[0], [...RUNNER.slice(1), "--captures", captures, "--run-dir", runDir], {
+    const result = await execa(RUNNER[0], [...RUNNER.slice(1), "--captures", captures, "--run-dir", runDir, "--baseline"], {
       cwd: REPO_ROOT,
       env: { ANTHROPIC_API_KEY: CANARY_KEY },
       reject: false,
@@ -110,6 +110,30 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
     const markdown = readFileSync(path.join(captures, "report.md"), "utf8");
     expect(markdown).toContain("Differential Network Capture Report");
     expect(run.stdout).toContain(path.join(captures, "report.md"));
+  });
+
+  test("read cold, the report's first paragraph says what the stand-in saved over how many pairs, and the baseline marks per-run ids as noise", () => {
+    const markdown = readFileSync(path.join(captures, "report.md"), "utf8");
+    const first = markdown.split("\n\n")[1] ?? "";
+    const saving = /^\*\*Verdict\.\*\* Over (\d+) pairs with usage on both sides, prompt tokens went ([\d,]+) → ([\d,]+)/.exec(first);
+    expect(saving, first).not.toBeNull();
+    const [pairs, before, after] = saving!.slice(1).map((n) => Number(n.replace(/,/g, "")));
+    expect(pairs).toBeGreaterThanOrEqual(4);
+    expect(after).toBeLessThan(before!);
+    const report = JSON.parse(readFileSync(path.join(captures, "report.json"), "utf8")) as {
+      inputs: { baseline?: string };
+      summary: { noise: { headers: number; json: number } | null };
+      paired: Array<{ route: string; headers: { noise?: string[]; changed: string[] } }>;
+    };
+    expect(report.inputs.baseline).toBe(path.join(captures, "direct-baseline.jsonl"));
+    expect(report.summary.noise?.headers).toBeGreaterThan(0);
+    const turns = report.paired.filter((pair) => pair.route.includes("/v1/messages"));
+    for (const header of ["x-claude-code-session-id", "x-client-request-id"]) {
+      const asNoise = turns.filter((pair) => (pair.headers.noise ?? []).some((name) => name.toLowerCase() === header));
+      expect(asNoise.length, `${header} as noise`).toBeGreaterThan(0);
+      expect(turns.some((pair) => pair.headers.changed.some((name) => name.toLowerCase() === header))).toBe(false);
+    }
+    expect(first).toMatch(/classed as noise/);
   });
 
   test("report.html and proxy-report.html (private, paths printed) open in headless chromium: the JSON report's figures, the stand-in's shortened tool result in the aligned view", async () => {
