@@ -73,6 +73,7 @@ def redact_header_fields(fields: HeaderFields, secrets: set[str]) -> dict[str, s
         spelling.setdefault(key, name)
         joined.setdefault(key, []).append(value)
         if is_secret_header_value(name, value):
+            redacted.add(key)
             secrets.update(secret_parts(value))
     shown = {key: ", ".join(values) for key, values in joined.items()}
     return {spelling[key]: REDACTED if key in redacted and value else value for key, value in shown.items()}
