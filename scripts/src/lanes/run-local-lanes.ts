@@ -115,6 +115,14 @@ const PASSED_THROUGH = ["PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "TERM"];
 
 export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   // Everything that can be wrong with the set-up is checked before anything is started or removed.
+  // What the command line asked for first, then what the machine lacks.
+  const description = readLaneDescription();
+  let arms: Arm[];
+  try {
+    arms = armsNamed(description, options.arms ?? [DEFAULT_ARM]);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   // Claude Code's credentials: an API key, or a bearer token (ANTHROPIC_AUTH_TOKEN) for gateways that want one.
   const authToken = options.env.ANTHROPIC_AUTH_TOKEN || "";
   const apiKey = options.env.ANTHROPIC_API_KEY || (options.api === "mock" && !authToken ? "sk-ant-demo-offline-not-a-real-key" : "");
@@ -127,13 +135,6 @@ export async function runLocalLanes(options: RunOptions): Promise<RunResult> {
   const headroom = headroomCommand(options.env);
   if (options.proxy === "headroom" && !onPath(headroom, options.env.PATH)) {
     throw new UsageError(`the Headroom proxy (${headroom}) is not installed: run \`make headroom-venv\` or set HEADROOM_COMMAND`);
-  }
-  const description = readLaneDescription();
-  let arms: Arm[];
-  try {
-    arms = armsNamed(description, options.arms ?? [DEFAULT_ARM]);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
   }
   const runDir = options.runDir ?? mkdtempSync(path.join(os.tmpdir(), "headroom-lanes-"));
   const dirs = prepareRunDir(runDir);
