@@ -101,7 +101,7 @@ describe("make demo-headroom: the real Headroom proxy compresses the realistic s
     const { direct, headroom } = report.summary.paired_tokens;
     expect(report.summary.paired).toBeGreaterThanOrEqual(5);
     expect(headroom.prompt_tokens, `direct ${direct.prompt_tokens}, headroom ${headroom.prompt_tokens}`).toBeLessThanOrEqual(direct.prompt_tokens * 0.9);
-    expect(run.stdout).toMatch(/Prompt tokens billed over \d+ paired requests, direct -> through the proxy: \d+ -> \d+ \(-\d+\.\d %\)/);
+    expect(run.stdout).toMatch(/Prompt tokens billed over \d+ paired requests with usage on both sides, direct -> through the proxy: \d+ -> \d+ \(-\d+\.\d %\)/);
   });
 
   test("the proxy report names the tool result Headroom compressed and its own figures beside the wire", () => {

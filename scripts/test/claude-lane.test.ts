@@ -1,6 +1,6 @@
 /** docker/differential-network-capture/claude-lane.sh: how both the containers and the local runner start Claude Code. */
 import { execa } from "execa";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
@@ -46,7 +46,7 @@ describe("claude-lane.sh", () => {
   });
 
   test("CLAUDE_PROJECT_SEED: Claude Code works in a fresh writable copy of a read-only project, which stays as it was", async () => {
-    const seed = mkdtempSync(path.join(os.tmpdir(), "seed-"));
+    const seed = tempDir("seed-");
     writeFileSync(path.join(seed, "inventory.py"), "original\n");
     mkdirSync(path.join(seed, "data"));
     chmodSync(seed, 0o555);

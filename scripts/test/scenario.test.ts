@@ -1,11 +1,11 @@
 /** Scenarios: one file each, played from the request alone (no state), with real file paths for Read and Edit. */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { FINAL_MARKER, PLAIN_MARKER, scriptReply } from "../src/mock-anthropic/conversation.js";
 import { allowedToolsArgs, loadScenario, ScenarioError, scenarioNames } from "../src/mock-anthropic/scenario.js";
 import type { ContentBlock, MessagesRequest } from "../src/mock-anthropic/types.js";
+import { tempDir } from "./temp.js";
 
 const TOOLS = ["Read", "Bash", "Edit", "Glob"].map((name) => ({ name, input_schema: { type: "object" } }));
 const SYSTEM = [{ type: "text", text: "# Environment\nPrimary working directory: /work/project\n" }];
@@ -33,7 +33,7 @@ describe("scenario files", () => {
 
   test("an unknown name or a malformed file is one clear error", () => {
     expect(() => loadScenario("no-such-scenario")).toThrow(/no scenario named no-such-scenario \(there are: .*inventory-review/);
-    const file = join(mkdtempSync(join(tmpdir(), "scenario-test-")), "broken.yml");
+    const file = join(tempDir("scenario-test-"), "broken.yml");
     writeFileSync(file, "prompt: hi\nallowed_tools: [Read]\nsteps:\n  - tool: Bash\n    input: {command: ls}\n  - answer: done\n");
     expect(() => loadScenario(file)).toThrow(ScenarioError);
     expect(() => loadScenario(file)).toThrow(/steps\[0\]: tool Bash is not in allowed_tools/);
