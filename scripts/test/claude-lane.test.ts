@@ -1,7 +1,6 @@
 /** docker/differential-network-capture/claude-lane.sh: how both the containers and the local runner start Claude Code. */
 import { execa } from "execa";
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import { CLAUDE_LANE_SCRIPT } from "../src/lanes/repo.js";
