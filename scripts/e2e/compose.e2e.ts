@@ -284,7 +284,7 @@ describe("the README's Compose commands, as written (COMPOSE_FILE adds the offli
 });
 
 describe("the real Headroom proxy in Compose, offline (compose.real-headroom.yml, the pinned Headroom image)", () => {
-  const work = mkdtempSync(path.join(os.tmpdir(), "headroom-compose-real-"));
+  const work = tempDir("headroom-compose-real-");
   const captures = path.join(work, "captures");
   let result: ComposeDemoResult;
   const messages = (lane: string) =>
