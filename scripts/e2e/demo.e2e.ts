@@ -269,8 +269,9 @@ describe("the runner stops everything it started", () => {
 
   test("when the upstream cannot be reached: the lane fails and the runner prints its proxy's last errors", async () => {
     const work = tempDir("headroom-e2e-nohost-");
-    // A request through the direct lane's mitmproxy to a host that does not resolve (.invalid never does).
-    const command = 'curl -sS --max-time 30 -x "$HTTPS_PROXY" --cacert "$NODE_EXTRA_CA_CERTS" https://api.no-such-host.invalid/v1/messages; exit 7';
+    // A request through the direct lane's mitmproxy to a host that does not resolve (.invalid never does); the client
+    // then lingers a moment, as a real one retrying would, so the failure is recorded before the lane is stopped.
+    const command = 'curl -sS --max-time 30 -x "$HTTPS_PROXY" --cacert "$NODE_EXTRA_CA_CERTS" https://api.no-such-host.invalid/v1/messages; sleep 3; exit 7';
     const result = await runner(work, { CLAUDE_COMMAND: command, CAPTURE_INCLUDE_HOSTS: "*" });
     const stdout = String(result.stdout);
     expect(result.exitCode).toBe(1);
