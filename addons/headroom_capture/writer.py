@@ -8,8 +8,14 @@ the writer's stdin; the writer builds each record and appends it, in the order t
 writer per file, one O_APPEND write per line).
 
 The writer runs at a lower CPU priority (nice 10): where the machine has no idle core, the traffic comes first.
-It exits when its stdin closes: at `done`, or when mitmdump dies for any reason. It ignores SIGINT and
-SIGTERM, which a terminal or a process-group kill sends to it too, so that everything queued is still written.
+It exits when its stdin closes: at `done`, or when mitmdump dies for any reason. The signal that stops a lane
+(Ctrl-C in a terminal, the lane runner's or a supervisor's kill of mitmdump's process group) must stop mitmdump
+only: mitmdump then runs `done`, and the writer writes everything queued before it exits. So the writer runs in
+a process group of its own, and ignores SIGINT and SIGTERM. It also starts with both blocked (the sender thread
+that starts it blocks them, and a process inherits its starter's mask), so that one arriving while it is still
+starting Python, before it can ignore them, waits and is then discarded: a writer started for a lane's first
+record, a failed CONNECT say, is still starting (a few hundred milliseconds on a busy machine) when a lane is
+stopped the moment its client gives up, and would otherwise die with that record in its pipe.
 Its log lines travel back over its stdout and are logged by mitmdump, so they look like every other log line.
 
 Messages, in order, each a pickled tuple behind a 4-byte length:
@@ -179,9 +185,15 @@ def serve(source: IO[bytes], out: IO[bytes]) -> None:
 WRITER_NICENESS = 10
 
 
+# The signals that stop a lane; the writer ignores them (see the module's doc).
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
 def main() -> None:
-    for name in ("SIGINT", "SIGTERM"):
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)  # also discards one that arrived while they were blocked
+    with contextlib.suppress(AttributeError, OSError):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     with contextlib.suppress(OSError):
         os.nice(WRITER_NICENESS)
     serve(sys.stdin.buffer, sys.stdout.buffer)
@@ -253,6 +265,7 @@ class Writer:
             stdout=subprocess.PIPE,
             close_fds=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            process_group=0,  # out of reach of the signal that stops mitmdump's group (see the module's doc)
         )
         if process.stdin is None or process.stdout is None:  # asked for above; keeps the types exact
             raise OSError("the record writer has no pipes")
@@ -262,6 +275,9 @@ class Writer:
         return process
 
     def send_loop(self) -> None:
+        # Every writer process this thread starts inherits the mask: blocked until the writer ignores them.
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         lost_reported = False
         while True:
             message = self.queue.get()

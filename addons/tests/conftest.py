@@ -53,7 +53,8 @@ ADDONS = Path(__file__).resolve().parent.parent
 REPO = ADDONS.parent
 ADDON = ADDONS / "mitm_capture.py"
 SCHEMA = REPO / "schema" / "capture-record.v1.schema.json"
-MITMDUMP = REPO / ".venv" / "bin" / "mitmdump"
+# The project's mitmdump (mitmproxy 11); HEADROOM_TEST_MITMDUMP runs the same tests on another one (mitmproxy 12).
+MITMDUMP = Path(os.environ.get("HEADROOM_TEST_MITMDUMP") or REPO / ".venv" / "bin" / "mitmdump")
 
 # What the upstream's SSE stream reports, split the way Anthropic splits it.
 SSE_START_USAGE = {
@@ -293,6 +294,13 @@ class Mitmdump:
                 self.process.wait()
         return self.process.returncode
 
+    def signal_group(self, signum: signal.Signals) -> None:
+        """
+        A signal to mitmdump's whole process group, as a terminal (Ctrl-C), the lane runner or a process supervisor
+        sends it: the processes mitmdump started get it too. Only for a mitmdump launched with `own_group`.
+        """
+        os.killpg(self.process.pid, signum)
+
 
 def mitmdump_command(port: int, confdir: Path) -> list[str]:
     if not MITMDUMP.exists():
@@ -319,14 +327,23 @@ def capture_env(env: Mapping[str, str]) -> dict[str, str]:
     return {**base, "PYTHONUNBUFFERED": "1", **env}
 
 
-def launch_mitmdump(env: Mapping[str, str], workdir: Path) -> Mitmdump:
-    """Start a real mitmdump with the addon and the given CAPTURE_* environment; wait until it listens."""
+def launch_mitmdump(
+    env: Mapping[str, str], workdir: Path, args: tuple[str, ...] = (), own_group: bool = False
+) -> Mitmdump:
+    """
+    Start a real mitmdump with the addon, the given CAPTURE_* environment and extra arguments; wait until it listens.
+    `own_group`: in a process group of its own, so that a test can signal that group without signalling itself.
+    """
     port = free_port()
     confdir = workdir / f"mitmproxy-{port}"
     log = workdir / f"mitmdump-{port}.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            mitmdump_command(port, confdir), stdout=out, stderr=subprocess.STDOUT, env=capture_env(env)
+            [*mitmdump_command(port, confdir), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=capture_env(env),
+            process_group=0 if own_group else None,
         )
     dump = Mitmdump(process, port, log, confdir)
 
