@@ -13,7 +13,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from mitmproxy import ctx, http
+from mitmproxy import connection, ctx, http
 from mitmproxy.addonmanager import Loader
 
 from .capture_file import highest_sequence
@@ -119,6 +119,7 @@ class Capture:
         self.writer: Writer | None = None
         self.next_sequence = 1
         self.exchanges: dict[str, Exchange] = {}  # started and not yet recorded, by flow id
+        self.connects: dict[str, http.HTTPFlow] = {}  # CONNECTs to included hosts not yet answered, by flow id
 
     # -- settings
 
@@ -184,21 +185,50 @@ class Capture:
         self.finish(flow, None, flow.response)
 
     def error(self, flow: http.HTTPFlow) -> None:
+        self.connects.pop(flow.id, None)
         if SEQUENCE_KEY not in flow.metadata and self.included(flow):
             self.start(flow)  # failed before mitmproxy announced the request (a CONNECT, or a request cut short)
         message = flow.error.msg if flow.error else "unknown error"
         self.finish(flow, {"kind": classify_error(message), "message": message}, flow.response)
 
+    def http_connect(self, flow: http.HTTPFlow) -> None:
+        """
+        A CONNECT is waiting for its answer. Kept until it has one, so that `done` can record it if mitmproxy stops
+        first: at shutdown mitmproxy calls `done` before it cancels the connection attempts still running, and
+        their `http_connect_error` comes after `done`, when the writer is closed.
+        """
+        if self.writer is not None and self.included(flow):
+            self.connects[flow.id] = flow
+
+    def http_connected(self, flow: http.HTTPFlow) -> None:
+        """A tunnel: the requests inside it are recorded, not the CONNECT."""
+        self.connects.pop(flow.id, None)
+
     def http_connect_error(self, flow: http.HTTPFlow) -> None:
         """A CONNECT whose upstream could not be reached: recorded, since no request inside it will ever be."""
-        if SEQUENCE_KEY in flow.metadata or not self.included(flow):
+        self.connects.pop(flow.id, None)
+        if SEQUENCE_KEY in flow.metadata or self.writer is None or not self.included(flow):
             return
         self.start(flow)
         message = connect_failure(flow)
         # The 502 is mitmproxy's own answer, not the upstream's: the record shows no response.
         self.finish(flow, {"kind": classify_error(message), "message": message}, None)
 
+    def client_disconnected(self, client: connection.Client) -> None:
+        """A CONNECT whose client has gone without mitmproxy answering it (another addon killed it, say)."""
+        for flow_id, flow in list(self.connects.items()):
+            if flow.client_conn.id == client.id:
+                del self.connects[flow_id]
+
     def done(self) -> None:
+        """Every exchange and CONNECT still waiting is recorded as stopped; then the writer writes all and exits."""
+        for flow in list(self.connects.values()):
+            if SEQUENCE_KEY not in flow.metadata:
+                self.start(flow)
+                self.finish(
+                    flow, {"kind": "other", "message": "mitmproxy stopped before the CONNECT was answered"}, None
+                )
+        self.connects.clear()
         for exchange in list(self.exchanges.values()):
             stopped = {"kind": "other", "message": "mitmproxy stopped before the exchange finished"}
             self.finish(exchange.flow, stopped, exchange.flow.response)

@@ -5,7 +5,8 @@ Load and faults through a real lane (mitmdump with the addon) on loopback, as do
 - the disk fills mid-run (a small tmpfs): traffic keeps flowing, one error is logged, capture resumes when space
   returns;
 - the upstream resets a connection mid-stream: one record with an error, and the client sees the reset;
-- a CONNECT whose upstream cannot be reached: one record with the cause.
+- a CONNECT whose upstream cannot be reached: one record with the cause, also when the lane is stopped (its whole
+  process group signalled, as a terminal or the lane runner does) the moment the client has seen the failure.
 
 Each test prints its figures (run pytest with -s to see them).
 """
@@ -14,7 +15,10 @@ import contextlib
 import http.client
 import json
 import os
+import re
+import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SCHEMA, Mitmdump, Upstream, wait_until
+from conftest import SCHEMA, Mitmdump, Upstream, launch_mitmdump, wait_until
 from jsonschema import Draft202012Validator
 
 EXCHANGES = 1_000
@@ -255,3 +259,118 @@ def test_a_failed_connect_is_recorded_with_its_cause(
     assert record["error"]["kind"] == "upstream_connect"
     assert "Connection refused" in record["error"]["message"] or "Connect call failed" in record["error"]["message"]
     assert "connection_strategy" not in record["error"]["message"]
+
+
+UNRESOLVABLE = "nonexistent.invalid"  # .invalid never resolves (RFC 2606)
+NOT_RESOLVED = re.compile(
+    r"Name or service not known|Temporary failure in name resolution|No address associated|nodename nor servname"
+)
+
+
+def fail_through(dump: Mitmdump, host: str) -> str:
+    """
+    A short-lived client: one HTTPS request to `host` through the lane, which cannot reach it. Returns what the client
+    saw: the CONNECT refused (connection_strategy=eager, mitmproxy's default) or a 502 inside the tunnel (lazy).
+    """
+    context = ssl.create_default_context(cafile=str(dump.ca))
+    conn = http.client.HTTPSConnection("127.0.0.1", dump.port, timeout=30, context=context)
+    conn.set_tunnel(host, 443)
+    try:
+        conn.request("POST", "/v1/messages", body=b"{}", headers={"content-type": "application/json"})
+        response = conn.getresponse()
+        response.read()
+        return f"HTTP {response.status}"
+    except OSError as e:
+        return str(e)
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("strategy", "signum"),
+    [("eager", signal.SIGTERM), ("lazy", signal.SIGTERM), ("eager", signal.SIGINT)],
+    ids=["eager-SIGTERM", "lazy-SIGTERM", "eager-SIGINT"],
+)
+def test_a_failed_connect_is_recorded_when_the_lane_stops_right_after(
+    strategy: str, signum: signal.Signals, tmp_path: Path
+) -> None:
+    """
+    The lane is stopped the moment its client has seen the failure. The signal reaches mitmdump's whole process
+    group, the record writer included, which at that moment has only just been started for this first record.
+    """
+    output = tmp_path / "stopped.jsonl"
+    env = {"CAPTURE_LANE": "direct", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"}
+    dump = launch_mitmdump(env, tmp_path, ("--set", f"connection_strategy={strategy}"), own_group=True)
+    try:
+        seen = fail_through(dump, UNRESOLVABLE)
+        failed_at = time.monotonic()
+        dump.signal_group(signum)
+        gap_ms = (time.monotonic() - failed_at) * 1000
+        status = dump.process.wait(timeout=60)
+    finally:
+        dump.stop()
+    records, corrupt = valid_records(output)
+    print(f"\n{strategy}, {signum.name} {gap_ms:.1f} ms after the client saw {seen[:60]!r}: {len(records)} record(s)")
+    assert "502" in seen
+    assert status == 0, dump.output()
+    assert corrupt == 0
+    assert len(records) == 1, f"{len(records)} records; mitmdump's log:\n{dump.output()}"
+    (record,) = records
+    if strategy == "eager":  # the CONNECT itself failed
+        assert (record["method"], record["url"]) == ("CONNECT", f"{UNRESOLVABLE}:443")
+    else:  # the tunnel opened at once; the request inside it failed
+        assert (record["method"], record["url"]) == ("POST", f"https://{UNRESOLVABLE}/v1/messages")
+    assert record["error"]["kind"] == "upstream_connect"
+    assert NOT_RESOLVED.search(record["error"]["message"]), record["error"]
+    assert record["response_status"] is None
+
+
+@contextlib.contextmanager
+def unanswering_port() -> Iterator[int]:
+    """
+    A loopback port where a connection attempt waits: its listener never accepts and its accept queue is full, so the
+    kernel drops further SYNs and the connecting side keeps retrying (for minutes).
+    """
+    with socket.socket() as listener, contextlib.ExitStack() as fillers:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port: int = listener.getsockname()[1]
+        for _ in range(3):
+            filler = fillers.enter_context(socket.socket())
+            filler.setblocking(False)
+            with contextlib.suppress(BlockingIOError):
+                filler.connect(("127.0.0.1", port))
+        yield port
+
+
+def connecting_to(port: int) -> int:
+    """How many sockets on this machine are waiting for 127.0.0.1:port to answer their SYN (state SYN_SENT)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if line.split()[2] == f"0100007F:{port:04X}" and line.split()[3] == "02")
+
+
+def test_a_connect_still_waiting_for_its_upstream_when_the_lane_stops_is_recorded(tmp_path: Path) -> None:
+    """
+    mitmproxy calls `done` before it cancels the connection attempts still running, and reports those CONNECTs as
+    failed only after `done`: the addon records them at `done`, as stopped.
+    """
+    output = tmp_path / "waiting.jsonl"
+    env = {"CAPTURE_LANE": "direct", "CAPTURE_OUTPUT": str(output), "CAPTURE_INCLUDE_HOSTS": "*"}
+    dump = launch_mitmdump(env, tmp_path, own_group=True)
+    try:
+        with unanswering_port() as port, socket.create_connection(("127.0.0.1", dump.port), timeout=30) as client:
+            before = connecting_to(port)
+            client.sendall(f"CONNECT 127.0.0.1:{port} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
+            wait_until(lambda: connecting_to(port) > before, 30, "mitmproxy's connection attempt")
+            dump.signal_group(signal.SIGTERM)
+            status = dump.process.wait(timeout=60)
+    finally:
+        dump.stop()
+    records, corrupt = valid_records(output)
+    print(f"\nCONNECT stopped while connecting: {[r['error'] for r in records]}")
+    assert status == 0, dump.output()
+    assert corrupt == 0
+    (record,) = records
+    assert (record["method"], record["url"]) == ("CONNECT", f"127.0.0.1:{port}")
+    assert record["error"] == {"kind": "other", "message": "mitmproxy stopped before the CONNECT was answered"}
+    assert record["response_status"] is None

@@ -670,3 +670,47 @@ def test_a_failed_connect_is_one_record_with_its_cause(addon: Capture, output: P
         "message": "Cannot connect to api.anthropic.com:443: [Errno -2] Name or service not known",
     }
     assert record["response_status"] is None
+
+
+def connect_flow(host: str = "api.anthropic.com") -> http.HTTPFlow:
+    flow = tflow.tflow(req=http.Request.make("CONNECT", f"https://{host}:443/", b"", {}), resp=False)
+    flow.request.host, flow.request.port = host, 443
+    return flow
+
+
+def test_a_connect_still_unanswered_when_mitmproxy_stops_is_recorded_once(addon: Capture, output: Path) -> None:
+    """At shutdown mitmproxy calls `done` first, then cancels the connection attempts: their errors come after."""
+    waiting, tunnel, elsewhere = connect_flow(), connect_flow(), connect_flow("example.test")
+    for flow in (waiting, tunnel, elsewhere):
+        addon.http_connect(flow)
+    addon.http_connected(tunnel)  # a tunnel: the requests inside it are recorded, not the CONNECT
+    addon.done()
+    waiting.response = http.Response.make(502, "Cannot connect to api.anthropic.com:443: connection cancelled")
+    addon.http_connect_error(waiting)  # after done, as mitmproxy calls it
+    (record,) = records(output)
+    assert (record["method"], record["url"]) == ("CONNECT", "api.anthropic.com:443")
+    assert record["error"] == {"kind": "other", "message": "mitmproxy stopped before the CONNECT was answered"}
+    assert record["response_status"] is None
+
+
+def test_a_connect_that_failed_is_not_recorded_again_at_done(addon: Capture, output: Path) -> None:
+    flow = connect_flow()
+    addon.http_connect(flow)
+    flow.response = http.Response.make(
+        502, "Cannot connect to api.anthropic.com:443: [Errno -2] Name or service not known"
+    )
+    addon.http_connect_error(flow)
+    addon.error(flow)
+    addon.done()
+    (record,) = records(output)
+    assert record["error"]["kind"] == "upstream_connect"
+
+
+def test_a_connect_whose_client_left_unanswered_is_forgotten(addon: Capture, output: Path) -> None:
+    """A CONNECT another addon killed gets no answer and no error hook; its client's disconnect ends it."""
+    flow = connect_flow()
+    addon.http_connect(flow)
+    addon.client_disconnected(flow.client_conn)
+    assert addon.connects == {}
+    addon.done()
+    assert records(output) == []
