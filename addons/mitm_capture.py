@@ -7,7 +7,8 @@ hashes, the request JSON, the status, Anthropic token usage, timings and failure
 compared request by request.
 
 This file is the entry point mitmdump loads; the addon lives in the `headroom_capture` package next to it (see
-its __init__ for the modules). Settings are mitmproxy options (`--set capture_lane=direct`, `mitmdump --options`)
+its __init__ for the modules). Settings are mitmproxy options (`--set capture_lane=direct`, listed by `mitmdump -s
+addons/mitm_capture.py --options` on mitmproxy 12.2.2 and later, by `python addons/mitm_capture.py --options` on any)
 whose defaults come from the CAPTURE_* environment variables; see addons/README.md.
 """
 
@@ -16,8 +17,10 @@ from headroom_capture.addon import Capture
 addons = [Capture()]
 
 if __name__ == "__main__":
-    # `python3 addons/mitm_capture.py --options`: the capture options as `mitmdump --options` prints options
-    # (mitmdump prints its list before it loads `-s` scripts, so its own list cannot show them).
-    from headroom_capture.options import describe_options
+    # `python3 addons/mitm_capture.py --options`: the capture options as `mitmdump --options` lists them, for the
+    # mitmdump versions (before mitmproxy 12.2.2) that print their list before they load `-s` scripts.
+    import sys
 
-    print(describe_options())
+    from headroom_capture.addon import describe_options
+
+    sys.stdout.write(describe_options())

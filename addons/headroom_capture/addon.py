@@ -7,18 +7,18 @@ serialization and the disk write happen in the writer process (writer.py). A cap
 swallowed: proxying always goes on.
 """
 
+import io
 import logging
-import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from mitmproxy import connection, ctx, http
+from mitmproxy import connection, ctx, http, optmanager
 from mitmproxy.addonmanager import Loader
 
 from .capture_file import highest_sequence
 from .errors import classify_error
-from .options import OPTIONS, Config, ConfigError, config_from_options, defaults_from_env
+from .options import OPTIONS, Config, ConfigError, config_from_options, option_defaults, with_secrets_from_env
 from .record import ExchangeSnapshot, ResponseSnapshot, is_event_stream
 from .writer import Writer
 
@@ -110,6 +110,26 @@ def connect_failure(flow: http.HTTPFlow) -> str:
     return text if cut < 0 else text[:cut]
 
 
+def add_options(add_option: Callable[[str, type, str, str], None], env: Mapping[str, str] | None) -> None:
+    """Registers the capture options, with the defaults the environment gives (a secret's excepted)."""
+    defaults = option_defaults(env)
+    for spec in OPTIONS:
+        add_option(spec.name, str, defaults[spec.name], spec.option_help)
+
+
+def describe_options(env: Mapping[str, str] | None = None) -> str:
+    """
+    The capture options as `mitmdump --options` lists options, by mitmproxy's own `dump_defaults`. Needed where
+    mitmdump cannot list them itself: before mitmproxy 12.2.2, `mitmdump --options` prints its list before it loads
+    `-s` scripts (mitmproxy/tools/main.py `run`; scripts load in a task of the event loop, which never runs first).
+    """
+    options = optmanager.OptManager()
+    add_options(options.add_option, env)
+    listing = io.StringIO()
+    optmanager.dump_defaults(options, listing)
+    return listing.getvalue()
+
+
 class Capture:
     """Writes one sanitized JSON line per finished HTTP exchange of the lane's included hosts."""
 
@@ -124,16 +144,15 @@ class Capture:
     # -- settings
 
     def load(self, loader: Loader) -> None:
-        defaults = defaults_from_env(os.environ if self.env is None else self.env)
-        for spec in OPTIONS:
-            loader.add_option(spec.name, str, defaults[spec.name], f"{spec.help} Default: ${spec.env}.")
+        add_options(loader.add_option, self.env)
 
     def configure(self, updated: set[str]) -> None:
         if updated.isdisjoint(OPTION_NAMES):
             return
         self.stop_writer()
         try:
-            config = config_from_options({name: getattr(ctx.options, name) for name in OPTION_NAMES})
+            values = with_secrets_from_env({name: getattr(ctx.options, name) for name in OPTION_NAMES}, self.env)
+            config = config_from_options(values)
         except ConfigError as e:
             # An error logged during start-up makes mitmdump print it and exit (status 1) before proxying.
             logger.error("capture: %s", e)

@@ -1,6 +1,6 @@
 """
-The addon's settings as mitmproxy options (`--set capture_lane=direct`, listed by `mitmdump --options`), with the
-CAPTURE_* environment variables as their defaults, and the checks that turn them into one Config.
+The addon's settings as mitmproxy options (`--set capture_lane=direct`), with the CAPTURE_* environment variables as
+their defaults, and the checks that turn them into one Config.
 """
 
 import os
@@ -28,6 +28,16 @@ class OptionSpec:
     env: str  # the environment variable giving its default
     default: str
     help: str
+    # A secret's variable is read when the option is empty, and is not made the option's default: mitmproxy shows
+    # option defaults (`mitmdump --options` on mitmproxy >= 12.2.2, mitmweb's and mitmproxy's option editors).
+    secret: bool = False
+
+    @property
+    def option_help(self) -> str:
+        """The option's help as mitmproxy lists it."""
+        if self.secret:
+            return f"{self.help} Default: ${self.env}, read when this option is empty and never shown."
+        return f"{self.help} Default: ${self.env}."
 
     @property
     def label(self) -> str:
@@ -55,6 +65,7 @@ OPTIONS = (
         "CAPTURE_PROXY_TOKEN",
         "",
         "Token sent as X-Headroom-Proxy-Token to capture_proxy_token_hosts; never stored.",
+        secret=True,
     ),
     OptionSpec(
         "capture_proxy_token_hosts",
@@ -80,6 +91,20 @@ def defaults_from_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each option's default: its environment variable when set and not empty, else the built-in default."""
     source = os.environ if env is None else env
     return {spec.name: source.get(spec.env, "").strip() or spec.default for spec in OPTIONS}
+
+
+def option_defaults(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The defaults the options are registered with: from the environment, but never a secret's value."""
+    return {name: "" if SPECS[name].secret else value for name, value in defaults_from_env(env).items()}
+
+
+def with_secrets_from_env(values: Mapping[str, Any], env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The option values, each empty secret filled from its environment variable."""
+    defaults = defaults_from_env(env)
+    return {
+        name: defaults[name] if name in SPECS and SPECS[name].secret and not str(value or "").strip() else value
+        for name, value in values.items()
+    }
 
 
 def config_from_env(env: Mapping[str, str]) -> Config:
@@ -156,13 +181,3 @@ def parse_hosts(name: str, values: Mapping[str, Any], allow_all: bool = False) -
                 f"{spec.label}: {host!r} is not a host name (no scheme, port or path, e.g. api.anthropic.com)"
             )
     return frozenset(h.strip("[]").rstrip(".") for h in hosts)
-
-
-def describe_options(env: Mapping[str, str] | None = None) -> str:
-    """The options in `mitmdump --options` style: a comment with the help, then `name: default`."""
-    defaults = defaults_from_env(env)
-    blocks = []
-    for spec in OPTIONS:
-        shown = "<set>" if spec.name == "capture_proxy_token" and defaults[spec.name] else repr(defaults[spec.name])
-        blocks.append(f"# {spec.help} Default: ${spec.env}. Type str.\n{spec.name}: {shown}")
-    return "\n\n".join(blocks)

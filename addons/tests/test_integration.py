@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import secrets
 import socket
 import ssl
@@ -49,6 +50,8 @@ from conftest import (
     wait_until,
 )
 from jsonschema import Draft202012Validator
+
+from headroom_capture.options import OPTIONS
 
 CONCURRENT = 200
 BODY_CAP = 1024
@@ -528,13 +531,52 @@ def test_settings_are_mitmproxy_options_that_win_over_the_environment(upstream: 
     assert not (tmp_path / "from-env.jsonl").exists()
 
 
-def test_the_options_are_listed_with_their_environment_defaults() -> None:
+LISTING_ENV = {"CAPTURE_LANE": "direct", "CAPTURE_PROXY_TOKEN": "canary-listed-token-1"}
+# mitmdump loads `-s` scripts before it prints `--options` from mitmproxy 12.2.2 on (mitmproxy/tools/main.py, `run`).
+LISTS_SCRIPT_OPTIONS_FROM = (12, 2, 2)
+
+
+def option_blocks(listing: str) -> dict[str, str]:
+    """Each option of a `--options` listing: its name -> its block (the help comment, then `name: default`)."""
+    blocks = [block.strip() for block in listing.strip().split("\n\n") if block.strip()]
+    return {block.splitlines()[-1].split(":", 1)[0]: block for block in blocks}
+
+
+def listed_by_the_addon() -> str:
     python = MITMDUMP.parent / "python"
-    env = capture_env({"CAPTURE_LANE": "direct", "CAPTURE_PROXY_TOKEN": "canary-listed-token-1"})
-    listed = subprocess.run(
-        [str(python), str(ADDON), "--options"], capture_output=True, text=True, env=env, check=True
-    ).stdout
-    for name in ("capture_lane", "capture_output", "capture_include_hosts", "capture_body_bytes"):
-        assert f"\n{name}: " in f"\n{listed}"
-    assert "capture_lane: 'direct'" in listed
+    command = [str(python), str(ADDON), "--options"]
+    return subprocess.run(command, capture_output=True, text=True, env=capture_env(LISTING_ENV), check=True).stdout
+
+
+def mitmproxy_version() -> tuple[int, ...]:
+    shown = subprocess.run([str(MITMDUMP), "--version"], capture_output=True, text=True, check=True).stdout
+    found = re.search(r"Mitmproxy: (\d+)\.(\d+)\.(\d+)", shown)
+    assert found, shown
+    return tuple(int(part) for part in found.groups())
+
+
+def test_the_options_are_listed_in_mitmproxys_format_with_their_environment_defaults() -> None:
+    listed = listed_by_the_addon()
+    blocks = option_blocks(listed)
+    assert sorted(blocks) == sorted(spec.name for spec in OPTIONS)
+    assert blocks["capture_lane"].startswith("# Lane name written in every record")
+    assert blocks["capture_lane"].endswith("\ncapture_lane: direct")
+    assert blocks["capture_include_hosts"].endswith("\ncapture_include_hosts: api.anthropic.com")
+    assert blocks["capture_body_bytes"].endswith("\ncapture_body_bytes: '262144'")
+    assert blocks["capture_proxy_token"].endswith("\ncapture_proxy_token: ''")  # set, but never shown
     assert "canary-listed-token-1" not in listed
+
+
+def test_mitmdump_options_lists_the_capture_options_where_mitmproxy_loads_scripts_first(tmp_path: Path) -> None:
+    """
+    `mitmdump -s addons/mitm_capture.py --options` lists the capture options exactly as the addon's own listing does
+    on mitmproxy 12.2.2 and later (the Compose image); on earlier ones (the project's .venv, 11.0.2) it cannot list
+    them at all, which is why the addon lists them itself. Run on both with HEADROOM_TEST_MITMDUMP.
+    """
+    command = [str(MITMDUMP), "-s", str(ADDON), "--options", "--set", f"confdir={tmp_path / 'conf'}"]
+    result = subprocess.run(command, capture_output=True, text=True, env=capture_env(LISTING_ENV), timeout=120)
+    assert result.returncode == 0, result.stderr
+    by_mitmdump = {name: block for name, block in option_blocks(result.stdout).items() if name.startswith("capture_")}
+    expected = option_blocks(listed_by_the_addon()) if mitmproxy_version() >= LISTS_SCRIPT_OPTIONS_FROM else {}
+    assert by_mitmdump == expected
+    assert "canary-listed-token-1" not in result.stdout + result.stderr
