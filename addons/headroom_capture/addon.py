@@ -111,7 +111,7 @@ def connect_failure(flow: http.HTTPFlow) -> str:
 
 
 def add_options(add_option: Callable[[str, type, str, str], None], env: Mapping[str, str] | None) -> None:
-    """Registers the capture options, with the defaults the environment gives (a secret's excepted)."""
+    """Registers the capture options, with the defaults the environment gives, except a secret's."""
     defaults = option_defaults(env)
     for spec in OPTIONS:
         add_option(spec.name, str, defaults[spec.name], spec.option_help)
