@@ -6,10 +6,12 @@
  * and joined once per line (no string concatenation per chunk, so no quadratic copying); the text
  * is decoded with replacement characters, so invalid UTF-8 never crashes the reader. A last line
  * that was cut short (a capture interrupted mid-write) becomes a warning instead of an error.
+ * What a record repeats of the one before, byte for byte, is not decoded or parsed again (repeated-arrays.ts).
  */
 import { createReadStream } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { InputError } from "./errors.js";
+import { RepeatedArrays } from "./repeated-arrays.js";
 
 /** One line of a file: its 1-based number, its text, and whether a newline ended it. */
 export interface Line {
@@ -73,14 +75,23 @@ function describeFsError(error: unknown): string {
   return code ?? "unknown error";
 }
 
-function decode(buffer: Buffer, start: number, end: number): string {
-  // A CR before the LF belongs to the line ending, not the record.
-  if (end > start && buffer[end - 1] === 0x0d) end -= 1;
-  return buffer.toString("utf8", start, end);
+/** One line of a file as bytes (its line ending left out). */
+export interface LineBytes {
+  line: number;
+  bytes: Buffer;
+  terminated: boolean;
 }
 
-/** Yield the lines of `file` (or of one segment of it) one by one; only the line being assembled is held in memory. */
-export async function* readLines(file: string, onBytes?: (bytes: number) => void, segment?: Segment): AsyncGenerator<Line> {
+function withoutCr(buffer: Buffer): Buffer {
+  // A CR before the LF belongs to the line ending, not the record.
+  return buffer.length > 0 && buffer[buffer.length - 1] === 0x0d ? buffer.subarray(0, buffer.length - 1) : buffer;
+}
+
+/**
+ * Yield the lines of `file` (or of one segment of it) one by one, as bytes; only the line being
+ * assembled is held in memory. A line's bytes are valid until the next one is asked for.
+ */
+export async function* readLineBytes(file: string, onBytes?: (bytes: number) => void, segment?: Segment): AsyncGenerator<LineBytes> {
   await fileSize(file);
   if (segment && segment.end <= segment.start) return;
   const range = segment ? { start: segment.start, end: segment.end - 1 } : {};
@@ -95,12 +106,12 @@ export async function* readLines(file: string, onBytes?: (bytes: number) => void
       while (newline !== -1) {
         lineNumber += 1;
         if (pieces.length === 0) {
-          yield { line: lineNumber, text: decode(chunk, start, newline), terminated: true };
+          yield { line: lineNumber, bytes: withoutCr(chunk.subarray(start, newline)), terminated: true };
         } else {
           pieces.push(chunk.subarray(start, newline));
           const whole = Buffer.concat(pieces);
           pieces = [];
-          yield { line: lineNumber, text: decode(whole, 0, whole.length), terminated: true };
+          yield { line: lineNumber, bytes: withoutCr(whole), terminated: true };
         }
         start = newline + 1;
         newline = chunk.indexOf(NEWLINE, start);
@@ -110,10 +121,15 @@ export async function* readLines(file: string, onBytes?: (bytes: number) => void
   } catch (error) {
     throw new InputError(`${file}: cannot read file (${describeFsError(error)})`);
   }
-  if (pieces.length > 0) {
-    const whole = Buffer.concat(pieces);
-    yield { line: lineNumber + 1, text: whole.toString("utf8"), terminated: false };
-  }
+  if (pieces.length > 0) yield { line: lineNumber + 1, bytes: Buffer.concat(pieces), terminated: false };
+}
+
+/**
+ * Yield the lines of `file` (or of one segment of it) one by one as text, decoded with
+ * replacement characters for invalid UTF-8.
+ */
+export async function* readLines(file: string, onBytes?: (bytes: number) => void, segment?: Segment): AsyncGenerator<Line> {
+  for await (const { line, bytes, terminated } of readLineBytes(file, onBytes, segment)) yield { line, text: bytes.toString("utf8"), terminated };
 }
 
 /**
@@ -141,7 +157,14 @@ function parseProblem(error: unknown, text: string): { message: string; atEnd: b
  */
 export async function* loadRecords(file: string, options: LoadOptions = {}): AsyncGenerator<RawRecord> {
   let failed: { line: number; message: string; cutShort: boolean } | null = null;
-  for await (const { line, text, terminated } of readLines(file, options.onBytes, options.segment)) {
+  const repeated = new RepeatedArrays();
+  for await (const { line, bytes, terminated } of readLineBytes(file, options.onBytes, options.segment)) {
+    const quick = failed ? undefined : repeated.parse(bytes);
+    if (quick !== undefined) {
+      yield { file, line, record: quick };
+      continue;
+    }
+    const text = bytes.toString("utf8");
     const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     if (body.trim() === "") continue;
     if (failed) {
@@ -164,6 +187,7 @@ export async function* loadRecords(file: string, options: LoadOptions = {}): Asy
     if (value === null || typeof value !== "object" || Array.isArray(value)) {
       throw new InputError(`${file}:${line}: line is not a JSON object (one record per line expected)`);
     }
+    repeated.learn(bytes, value as Record<string, unknown>);
     yield { file, line, record: value as Record<string, unknown> };
   }
   if (failed) {
