@@ -21,6 +21,27 @@ const NEUTRAL = "#98a2b3";
 
 type Side = "direct" | "headroom" | "run";
 
+/** Dot shapes that tell scenarios apart, with the character the page's key shows for each. */
+const SHAPES = [
+  ["circle", "●"],
+  ["triangle", "▲"],
+  ["rect", "■"],
+  ["rectRot", "◆"],
+  ["star", "✱"],
+  ["crossRot", "✕"],
+  ["cross", "✚"],
+] as const;
+
+/** The scenarios of the runs, in the order of the page's tables; empty when there are fewer than two. */
+export function scenarioShapes(runs: readonly HtmlAggregateRun[]): Array<{ scenario: string; shape: (typeof SHAPES)[number][0]; mark: string }> {
+  const names = [...new Set(runs.map((run) => run.scenario ?? "(none)"))].sort((a, b) => a.localeCompare(b));
+  if (names.length < 2) return [];
+  return names.map((scenario, index) => {
+    const [shape, mark] = SHAPES[index % SHAPES.length]!;
+    return { scenario, shape, mark };
+  });
+}
+
 /** A dot of the strip plot: `x` is the arm's place plus a spread, `run` the run's index. */
 interface Dot {
   x: number;
@@ -61,10 +82,13 @@ function sideLabel(data: HtmlAggregateData, side: Side): string {
 /** Each run's value per arm, the arm's mean across its dots. */
 export function stripChart(canvas: HTMLCanvasElement, data: HtmlAggregateData, name: string, metric: MetricResult): Chart {
   const arms = sides(metric);
+  const shapes = new Map(scenarioShapes(data.runs).map(({ scenario, shape }) => [scenario, shape]));
   const datasets: Points[] = [];
   arms.forEach((side, place) => {
     const color = COLORS[side];
-    datasets.push({ type: "scatter", label: sideLabel(data, side), data: dots(name, side, place, data.runs), backgroundColor: `${color}b3`, borderColor: color, pointRadius: 4, pointHoverRadius: 6 });
+    const found = dots(name, side, place, data.runs);
+    const pointStyle = shapes.size ? found.map((dot) => shapes.get(data.runs[dot.run]?.scenario ?? "(none)") ?? "circle") : "circle";
+    datasets.push({ type: "scatter", label: sideLabel(data, side), data: found, backgroundColor: `${color}b3`, borderColor: color, pointStyle, pointRadius: shapes.size ? 5 : 4, pointHoverRadius: 7 });
     const mean = metric[side]?.mean;
     if (typeof mean === "number") {
       datasets.push({ type: "line", label: `${sideLabel(data, side)} mean`, data: [{ x: place - 0.34, y: mean }, { x: place + 0.34, y: mean }], borderColor: color, borderWidth: 3, pointRadius: 0, pointHitRadius: 8 });
@@ -108,10 +132,11 @@ export function stripChart(canvas: HTMLCanvasElement, data: HtmlAggregateData, n
 }
 
 /** What the difference's axis measures. */
-function deltaAxis(metric: MetricResult): string {
-  if (metric.delta_kind === "relative") return "Δ % (relative to the mean of the first arm)";
+function deltaAxis(metric: MetricResult, labels: HtmlAggregateData["aggregate"]["labels"]): string {
+  if (metric.run) return `mean per run, ${metric.unit}`;
+  if (metric.delta_kind === "relative") return `Δ % of the ${labels.direct} mean`;
   if (metric.delta_kind === "points") return "Δ percentage points";
-  return metric.run ? `mean per run, ${metric.unit}` : `Δ ${metric.unit} (difference of the means)`;
+  return `Δ ${metric.unit} (difference of the means)`;
 }
 
 function vertical(x: number, label: string, color: string, dash: number[]): ChartDataset<"line", Array<{ x: number; y: number }>> {
@@ -135,7 +160,7 @@ function segment(low: number, high: number, y: number, label: string, color: str
 }
 
 /** The difference as a dot on its 95 % interval, against zero (and ±margin); null when there is no interval. */
-export function intervalChart(canvas: HTMLCanvasElement, metric: MetricResult): Chart | null {
+export function intervalChart(canvas: HTMLCanvasElement, data: HtmlAggregateData, metric: MetricResult): Chart | null {
   const { value, ci_low: low, ci_high: high } = metric.delta;
   if (low === null || high === null) return null;
   const color = (metric.verdict && VERDICT_COLORS[metric.verdict]) || NEUTRAL;
@@ -172,7 +197,7 @@ export function intervalChart(canvas: HTMLCanvasElement, metric: MetricResult): 
         },
       },
       scales: {
-        x: { type: "linear", min: lowest - pad, max: highest + pad, title: { display: true, text: deltaAxis(metric) } },
+        x: { type: "linear", suggestedMin: lowest - pad, suggestedMax: highest + pad, title: { display: true, text: deltaAxis(metric, data.aggregate.labels) } },
         y: { type: "linear", min: -1, max: 1, display: false },
       },
     },

@@ -5,9 +5,9 @@
  * tables, and the list of merged reports with their key figures.
  */
 import type { MetricResult } from "../../src/aggregate.js";
-import { deltaText, figure, verdictText } from "../../src/aggregate-text.js";
+import { deltaText, deltaUnit, figure, verdictText } from "../../src/aggregate-text.js";
 import type { HtmlAggregateData, HtmlAggregateRun } from "../../src/html-aggregate-data.js";
-import { chartCanvas, intervalCaption, intervalChart, pointCounts, stripChart } from "./aggregate-charts.js";
+import { chartCanvas, intervalCaption, intervalChart, pointCounts, scenarioShapes, stripChart } from "./aggregate-charts.js";
 import { h, verdictNodes } from "./dom.js";
 
 type Arm = "direct" | "headroom";
@@ -16,6 +16,11 @@ type Arm = "direct" | "headroom";
 function figureCell(field: string, value: number | null | undefined, text = figure(value ?? null)): HTMLTableCellElement {
   const exact = value === null || value === undefined ? "null" : String(value);
   return h("td", { "data-field": field, "data-value": exact, title: exact === "null" ? "not counted" : exact }, text);
+}
+
+function rowSpan(cell: HTMLTableCellElement, rows: number): HTMLTableCellElement {
+  cell.rowSpan = rows;
+  return cell;
 }
 
 /** A figure inline (intervals, captions): a span with the same hooks as a cell. */
@@ -39,19 +44,20 @@ function intervalCell(base: string, metric: MetricResult, rows: number): HTMLTab
 
 function equivalenceCell(base: string, metric: MetricResult, rows: number): HTMLTableCellElement {
   const equivalence = metric.equivalence;
-  if (!equivalence) return h("td", { rowspan: rows, class: "muted" }, "not tested");
-  const claim = equivalence.equivalent === null ? "cannot be judged" : equivalence.equivalent ? `equivalent within ±${figure(equivalence.margin)}` : "not shown equivalent";
+  if (!equivalence) return h("td", { rowspan: rows, class: "equivalence muted" }, metric.delta_kind === "absolute" ? "not tested (a count)" : "not tested");
+  const claim = equivalence.equivalent === null ? "cannot be judged" : equivalence.equivalent ? `equivalent within ±${figure(equivalence.margin)}${deltaUnit(metric)}` : "not shown equivalent";
   const interval =
     equivalence.ci_low === null || equivalence.ci_high === null
       ? []
       : [" [", figureSpan(`${base}.equivalence.ci_low`, equivalence.ci_low, deltaText(metric, equivalence.ci_low)), ", ", figureSpan(`${base}.equivalence.ci_high`, equivalence.ci_high, deltaText(metric, equivalence.ci_high)), "]"];
-  return h("td", { rowspan: rows, "data-equivalent": String(equivalence.equivalent), "data-metric": base }, claim, ...interval);
+  return h("td", { rowspan: rows, class: "equivalence", "data-equivalent": String(equivalence.equivalent), "data-metric": base }, claim, ...interval);
 }
 
 /** The per-metric table: one row per arm (one for per-run metrics) with mean, median, sd, n, not counted; the difference, its interval and the verdict span the rows. */
 function metricsTable(data: HtmlAggregateData, metrics: Record<string, MetricResult>, base: string, id: string): HTMLTableElement {
   const { labels, confidence, equivalence_margin_pct: margin } = data.aggregate;
   const head = ["Metric", "Arm", "mean", "median", "sd", "n", "not counted", "Δ", `${Math.round(confidence * 100)} % interval`, "Verdict", ...(margin === null ? [] : ["Equivalence (TOST, 90 %)"])];
+  const textColumns = new Set(["Metric", "Arm", "Verdict", "Equivalence (TOST, 90 %)"]);
   const body = h("tbody");
   for (const [name, metric] of Object.entries(metrics)) {
     const field = `${base}.${name}`;
@@ -70,7 +76,7 @@ function metricsTable(data: HtmlAggregateData, metrics: Record<string, MetricRes
       );
       if (index === 0) {
         row.append(
-          figureCell(`${field}.delta.value`, metric.delta.value, metric.run ? figure(metric.delta.value) : deltaText(metric)),
+          rowSpan(figureCell(`${field}.delta.value`, metric.delta.value, deltaText(metric)), arms.length),
           intervalCell(field, metric, arms.length),
           h("td", { rowspan: arms.length, class: verdictClass(metric), "data-verdict": name }, verdictText(metric)),
         );
@@ -79,7 +85,7 @@ function metricsTable(data: HtmlAggregateData, metrics: Record<string, MetricRes
       body.append(row);
     });
   }
-  return h("table", { class: "figures aggregate", id, "data-table": base }, h("thead", null, h("tr", null, ...head.map((text) => h("th", null, text)))), body);
+  return h("table", { class: "figures aggregate", id, "data-table": base }, h("thead", null, h("tr", null, ...head.map((text) => h("th", { class: textColumns.has(text) ? "text" : null }, text)))), body);
 }
 
 function gatesCard(data: HtmlAggregateData): HTMLElement | null {
@@ -112,6 +118,13 @@ function gatesCard(data: HtmlAggregateData): HTMLElement | null {
   );
 }
 
+/** Which dot shape is which scenario, when the runs hold several. */
+function shapesKey(data: HtmlAggregateData): HTMLElement | null {
+  const shapes = scenarioShapes(data.runs);
+  if (shapes.length === 0) return null;
+  return h("p", { class: "shapes", id: "shapes" }, "Scenarios: ", ...shapes.flatMap(({ scenario, mark }) => [h("span", { class: "mark" }, mark), ` ${scenario}  `]));
+}
+
 /** One panel per metric with values: the strip of runs per arm and the interval, with a caption. */
 function chartsCard(data: HtmlAggregateData): { element: HTMLElement; draw: () => void } {
   const panels: HTMLElement[] = [];
@@ -138,7 +151,7 @@ function chartsCard(data: HtmlAggregateData): { element: HTMLElement; draw: () =
     );
     draws.push(() => {
       stripChart(strip, data, name, metric);
-      if (!intervalChart(interval, metric)) intervalBox.replaceChildren(h("div", { class: "empty" }, "No interval: fewer than two runs with the figure in an arm."));
+      if (!intervalChart(interval, data, metric)) intervalBox.replaceChildren(h("div", { class: "empty" }, "No interval: fewer than two runs with the figure in an arm."));
     });
   }
   const element = h(
@@ -152,6 +165,7 @@ function chartsCard(data: HtmlAggregateData): { element: HTMLElement; draw: () =
       data.aggregate.equivalence_margin_pct === null ? "" : ", and the equivalence margin with the 90 % interval (TOST)",
       ". An interval that holds zero is within run-to-run noise.",
     ),
+    shapesKey(data),
     h("div", { class: "grid2" }, ...panels),
     uncounted.length ? h("p", { class: "muted" }, `Not counted in any run: ${uncounted.join(", ")}.`) : null,
   );
@@ -185,8 +199,8 @@ function runsCard(data: HtmlAggregateData): HTMLElement {
       "tr",
       null,
       h("th", { rowspan: 2 }, "#"),
-      h("th", { rowspan: 2 }, "Report"),
-      scenarios ? h("th", { rowspan: 2 }, "Scenario") : null,
+      h("th", { rowspan: 2, class: "text" }, "Report"),
+      scenarios ? h("th", { rowspan: 2, class: "text" }, "Scenario") : null,
       ...shown.map(({ name, label }) => h("th", { colspan: name === "prompt_tokens" ? 3 : 2, class: "group" }, label)),
     ),
     h("tr", null, ...shown.flatMap(({ name }) => arms(name === "prompt_tokens" ? ["Δ"] : []))),
@@ -203,7 +217,7 @@ function runsCard(data: HtmlAggregateData): HTMLElement {
       }
     }
     const report = run.html ? h("a", { href: run.html, title: "this run's HTML report" }, run.file) : run.file;
-    return h("tr", { "data-run": String(index) }, h("td", null, String(index + 1)), h("td", { class: "file" }, h("code", null, report), run.generated_at ? h("div", { class: "muted small" }, run.generated_at) : null), scenarios ? h("td", null, run.scenario ?? "(none)") : null, ...cells);
+    return h("tr", { "data-run": String(index) }, h("td", null, String(index + 1)), h("td", { class: "file" }, h("code", null, report), run.generated_at ? h("div", { class: "muted small" }, run.generated_at) : null), scenarios ? h("td", { class: "text" }, run.scenario ?? "(none)") : null, ...cells);
   });
   return h(
     "section",
