@@ -170,6 +170,21 @@ describe("the aggregate's HTML report in headless Chromium", () => {
     await page.locator('[data-panel="prompt_tokens"]').screenshot({ path: join(SHOTS, "aggregate-metric.png") });
   });
 
+  test("a scenario picked: its own runs as dots and its own interval, as its table says", async () => {
+    const { page } = opened;
+    await page.selectOption("#chart-scope", "small");
+    const small = (aggregate.groups as Record<string, { metrics: Record<string, MetricResult> }>).small!.metrics;
+    const strips = await page.$$eval('#charts [data-chart="strip"]', (boxes) => boxes.map((box) => [box.getAttribute("data-metric"), box.getAttribute("data-points")]));
+    expect(strips.find(([name]) => name === "prompt_tokens")).toEqual(["prompt_tokens", "4,4"]);
+    expect(strips.find(([name]) => name === "tools_count_delta")).toEqual(["tools_count_delta", "4"]);
+    const metric = small.prompt_tokens!;
+    expect(await page.textContent('[data-panel="prompt_tokens"] .caption')).toBe(`Δ ${deltaText(metric)} · 95 % interval [${deltaText(metric, metric.delta.ci_low)}, ${deltaText(metric, metric.delta.ci_high)}] · ${verdictText(metric)}`);
+    for (const ink of await canvasInk(page, '#charts [data-chart="strip"] canvas')) expect(ink).toBeGreaterThan(500);
+    await page.locator('[data-panel="prompt_tokens"]').screenshot({ path: join(SHOTS, "aggregate-metric-scenario.png") });
+    await page.selectOption("#chart-scope", "");
+    expect(await page.getAttribute('[data-chart="strip"][data-metric="prompt_tokens"]', "data-points")).toBe("8,8");
+  });
+
   test("the runs: every report in order with its own figures, linked to its HTML report where one lies beside it", async () => {
     const { page } = opened;
     const rows = await page.$$eval("#runs tbody tr", (trs) =>

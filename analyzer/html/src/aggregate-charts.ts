@@ -32,9 +32,19 @@ const SHAPES = [
   ["cross", "✚"],
 ] as const;
 
+/** What the aggregate calls the group of reports that name no scenario. */
+export const NO_SCENARIO = "(none)";
+
+/** Which runs a chart shows: all, or one scenario's. */
+export type RunFilter = (run: HtmlAggregateRun) => boolean;
+
+export function scenarioOf(run: HtmlAggregateRun): string {
+  return run.scenario ?? NO_SCENARIO;
+}
+
 /** The scenarios of the runs, in the order of the page's tables; empty when there are fewer than two. */
 export function scenarioShapes(runs: readonly HtmlAggregateRun[]): Array<{ scenario: string; shape: (typeof SHAPES)[number][0]; mark: string }> {
-  const names = [...new Set(runs.map((run) => run.scenario ?? "(none)"))].sort((a, b) => a.localeCompare(b));
+  const names = [...new Set(runs.map(scenarioOf))].sort((a, b) => a.localeCompare(b));
   if (names.length < 2) return [];
   return names.map((scenario, index) => {
     const [shape, mark] = SHAPES[index % SHAPES.length]!;
@@ -61,37 +71,42 @@ function spread(index: number): number {
   return (((index * 0.6180339887) % 1) - 0.5) * 0.44;
 }
 
-function dots(name: string, side: Side, place: number, runs: readonly HtmlAggregateRun[]): Dot[] {
+function dots(name: string, side: Side, place: number, runs: readonly HtmlAggregateRun[], shown: RunFilter): Dot[] {
   const found: Dot[] = [];
   runs.forEach((run, index) => {
     const value = run.values[name]?.[side];
-    if (typeof value === "number") found.push({ x: place + spread(index), y: value, run: index });
+    if (typeof value === "number" && shown(run)) found.push({ x: place + spread(index), y: value, run: index });
   });
   return found;
 }
 
 /** How many dots each arm gets, for the page's `data-points` (direct,headroom or run). */
-export function pointCounts(name: string, metric: MetricResult, runs: readonly HtmlAggregateRun[]): number[] {
-  return sides(metric).map((side, place) => dots(name, side, place, runs).length);
+export function pointCounts(name: string, metric: MetricResult, runs: readonly HtmlAggregateRun[], shown: RunFilter): number[] {
+  return sides(metric).map((side, place) => dots(name, side, place, runs, shown).length);
 }
 
 function sideLabel(data: HtmlAggregateData, side: Side): string {
   return side === "run" ? "per run" : data.aggregate.labels[side];
 }
 
-/** Each run's value per arm, the arm's mean across its dots. */
-export function stripChart(canvas: HTMLCanvasElement, data: HtmlAggregateData, name: string, metric: MetricResult): Chart {
+/** Each run's value per arm (of the runs `shown`), the arm's mean across its dots. */
+export function stripChart(canvas: HTMLCanvasElement, data: HtmlAggregateData, name: string, metric: MetricResult, shown: RunFilter): Chart {
   const arms = sides(metric);
   const shapes = new Map(scenarioShapes(data.runs).map(({ scenario, shape }) => [scenario, shape]));
   const datasets: Points[] = [];
   arms.forEach((side, place) => {
     const color = COLORS[side];
-    const found = dots(name, side, place, data.runs);
-    const pointStyle = shapes.size ? found.map((dot) => shapes.get(data.runs[dot.run]?.scenario ?? "(none)") ?? "circle") : "circle";
-    datasets.push({ type: "scatter", label: sideLabel(data, side), data: found, backgroundColor: `${color}b3`, borderColor: color, pointStyle, pointRadius: shapes.size ? 5 : 4, pointHoverRadius: 7 });
+    const found = dots(name, side, place, data.runs, shown);
+    const pointStyle = shapes.size ? found.map((dot) => shapes.get(scenarioOf(data.runs[dot.run]!)) ?? "circle") : "circle";
+    // Many runs: smaller, fainter dots, so the spread still shows as a density.
+    const many = found.length > 200 ? 2 : found.length > 50 ? 1 : 0;
+    const radius = [shapes.size ? 5 : 4, 3, 2][many]!;
+    const fill = ["b3", "80", "40"][many]!;
+    datasets.push({ type: "scatter", label: sideLabel(data, side), data: found, order: 2, backgroundColor: `${color}${fill}`, borderColor: `${color}${fill}`, pointStyle, pointRadius: radius, pointHoverRadius: radius + 3 });
     const mean = metric[side]?.mean;
     if (typeof mean === "number") {
-      datasets.push({ type: "line", label: `${sideLabel(data, side)} mean`, data: [{ x: place - 0.34, y: mean }, { x: place + 0.34, y: mean }], borderColor: color, borderWidth: 3, pointRadius: 0, pointHitRadius: 8 });
+      // Drawn over the dots (a lower order is drawn later).
+      datasets.push({ type: "line", label: `${sideLabel(data, side)} mean`, data: [{ x: place - 0.34, y: mean }, { x: place + 0.34, y: mean }], order: 1, borderColor: "#1f2328", borderWidth: 3, pointRadius: 0, pointHitRadius: 8 });
     }
   });
   return new Chart(canvas, {

@@ -4,10 +4,11 @@
  * network-diff page does), the gates, each run against the interval per metric, the per-scenario
  * tables, and the list of merged reports with their key figures.
  */
+import type { Chart } from "chart.js";
 import type { MetricResult } from "../../src/aggregate.js";
 import { deltaText, deltaUnit, figure, verdictText } from "../../src/aggregate-text.js";
 import type { HtmlAggregateData, HtmlAggregateRun } from "../../src/html-aggregate-data.js";
-import { chartCanvas, intervalCaption, intervalChart, pointCounts, scenarioShapes, stripChart } from "./aggregate-charts.js";
+import { chartCanvas, intervalCaption, intervalChart, pointCounts, scenarioOf, scenarioShapes, stripChart, type RunFilter } from "./aggregate-charts.js";
 import { h, verdictNodes } from "./dom.js";
 
 type Arm = "direct" | "headroom";
@@ -125,51 +126,80 @@ function shapesKey(data: HtmlAggregateData): HTMLElement | null {
   return h("p", { class: "shapes", id: "shapes" }, "Scenarios: ", ...shapes.flatMap(({ scenario, mark }) => [h("span", { class: "mark" }, mark), ` ${scenario}  `]));
 }
 
-/** One panel per metric with values: the strip of runs per arm and the interval, with a caption. */
+/** One metric's panel: the strip of runs per arm, the interval, a caption; `draw` makes its charts once it is in the page. */
+function metricPanel(data: HtmlAggregateData, name: string, metric: MetricResult, counts: number[], shown: RunFilter): { element: HTMLElement; draw: () => Chart[] } {
+  const strip = chartCanvas(`${name}: each run's value per arm`);
+  const interval = chartCanvas(`${name}: difference with its interval`);
+  const intervalBox = h("div", { class: "chart-box interval", "data-chart": "interval", "data-metric": name }, interval);
+  const element = h(
+    "div",
+    { class: "metric-panel", "data-panel": name },
+    h("h3", null, metricTitle(name, metric)),
+    h("div", { class: "chart-box strip", "data-chart": "strip", "data-metric": name, "data-points": counts.join(",") }, strip),
+    intervalBox,
+    h("p", { class: `caption ${verdictClass(metric)}` }, intervalCaption(metric)),
+  );
+  const draw = () => {
+    const drawn = [stripChart(strip, data, name, metric, shown)];
+    const chart = intervalChart(interval, data, metric);
+    if (chart) drawn.push(chart);
+    else intervalBox.replaceChildren(h("div", { class: "empty" }, "No interval: fewer than two runs with the figure in an arm."));
+    return drawn;
+  };
+  return { element, draw };
+}
+
+/**
+ * One panel per metric with values, for all runs or (picker) one scenario's: a scenario's panels
+ * show its own runs and its own interval, as its table does.
+ */
 function chartsCard(data: HtmlAggregateData): { element: HTMLElement; draw: () => void } {
-  const panels: HTMLElement[] = [];
-  const draws: Array<() => void> = [];
-  const uncounted: string[] = [];
-  for (const [name, metric] of Object.entries(data.aggregate.metrics)) {
-    const counts = pointCounts(name, metric, data.runs);
-    if (counts.every((count) => count === 0)) {
-      uncounted.push(name.replace(/_/g, " "));
-      continue;
+  const groups = data.aggregate.groups ?? {};
+  const grid = h("div", { class: "grid2", id: "metric-panels" });
+  const uncounted = h("p", { class: "muted", id: "uncounted" });
+  const picker =
+    Object.keys(groups).length > 0
+      ? h(
+          "select",
+          { id: "chart-scope", "aria-label": "Runs shown" },
+          h("option", { value: "" }, `All ${data.aggregate.runs} runs`),
+          ...Object.entries(groups).map(([name, group]) => h("option", { value: name }, `Scenario ${name} (${group.runs} ${group.runs === 1 ? "run" : "runs"})`)),
+        )
+      : null;
+  let charts: Chart[] = [];
+  const draw = () => {
+    for (const chart of charts.splice(0)) chart.destroy();
+    const scope = picker?.value ?? "";
+    const metrics = scope ? (groups[scope]?.metrics ?? {}) : data.aggregate.metrics;
+    const shown: RunFilter = scope ? (run) => scenarioOf(run) === scope : () => true;
+    const panels: Array<ReturnType<typeof metricPanel>> = [];
+    const none: string[] = [];
+    for (const [name, metric] of Object.entries(metrics)) {
+      const counts = pointCounts(name, metric, data.runs, shown);
+      if (counts.every((count) => count === 0)) none.push(name.replace(/_/g, " "));
+      else panels.push(metricPanel(data, name, metric, counts, shown));
     }
-    const strip = chartCanvas(`${name}: each run's value per arm`);
-    const interval = chartCanvas(`${name}: difference with its interval`);
-    const intervalBox = h("div", { class: "chart-box interval", "data-chart": "interval", "data-metric": name }, interval);
-    panels.push(
-      h(
-        "div",
-        { class: "metric-panel", "data-panel": name },
-        h("h3", null, metricTitle(name, metric)),
-        h("div", { class: "chart-box strip", "data-chart": "strip", "data-metric": name, "data-points": counts.join(",") }, strip),
-        intervalBox,
-        h("p", { class: `caption ${verdictClass(metric)}` }, intervalCaption(metric)),
-      ),
-    );
-    draws.push(() => {
-      stripChart(strip, data, name, metric);
-      if (!intervalChart(interval, data, metric)) intervalBox.replaceChildren(h("div", { class: "empty" }, "No interval: fewer than two runs with the figure in an arm."));
-    });
-  }
+    grid.replaceChildren(...panels.map((panel) => panel.element));
+    uncounted.textContent = none.length ? `Not counted in any run: ${none.join(", ")}.` : "";
+    charts = panels.flatMap((panel) => panel.draw());
+  };
+  picker?.addEventListener("change", draw);
   const element = h(
     "section",
     { class: "card", id: "charts" },
-    h("h2", null, "Each run against the interval"),
+    h("div", { class: "chart-controls" }, h("h2", { style: "margin:0" }, "Each run against the interval"), picker),
     h(
       "p",
       { class: "muted" },
-      "Dots: one per run and arm (hover for the report); bar: the arm's mean. Below: the difference with its 95 % bootstrap interval; dashed: zero",
+      "Dots: one per run and arm (hover for the report); black bar: the arm's mean. Below: the difference with its 95 % bootstrap interval; dashed: zero",
       data.aggregate.equivalence_margin_pct === null ? "" : ", and the equivalence margin with the 90 % interval (TOST)",
       ". An interval that holds zero is within run-to-run noise.",
     ),
     shapesKey(data),
-    h("div", { class: "grid2" }, ...panels),
-    uncounted.length ? h("p", { class: "muted" }, `Not counted in any run: ${uncounted.join(", ")}.`) : null,
+    grid,
+    uncounted,
   );
-  return { element, draw: () => draws.forEach((draw) => draw()) };
+  return { element, draw };
 }
 
 /** The run list's figures: prompt tokens with the run's own difference, then the others that any run counted. */
