@@ -5,7 +5,7 @@
  * - the difference with its 95 % bootstrap interval on a line through zero (and the equivalence
  *   margin, when one was given): an interval that holds zero is inside the noise.
  */
-import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, type ChartDataset, type TooltipItem } from "chart.js";
+import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, ScatterController, Tooltip, type ChartDataset, type ChartOptions, type TooltipItem } from "chart.js";
 import type { MetricResult } from "../../src/aggregate.js";
 import { deltaText, figure, verdictText } from "../../src/aggregate-text.js";
 import type { HtmlAggregateData, HtmlAggregateRun } from "../../src/html-aggregate-data.js";
@@ -59,6 +59,8 @@ interface Dot {
   run: number;
 }
 
+type ScatterOptions = Required<Pick<ChartOptions<"scatter">, "scales">> & { plugins: NonNullable<ChartOptions<"scatter">["plugins"]> };
+
 type Points = ChartDataset<"scatter", Dot[]> | ChartDataset<"line", Array<{ x: number; y: number }>>;
 
 /** The arms a metric has values for, in order, with the place each takes on the x axis. */
@@ -109,40 +111,40 @@ export function stripChart(canvas: HTMLCanvasElement, data: HtmlAggregateData, n
       datasets.push({ type: "line", label: `${sideLabel(data, side)} mean`, data: [{ x: place - 0.34, y: mean }, { x: place + 0.34, y: mean }], order: 1, borderColor: "#1f2328", borderWidth: 3, pointRadius: 0, pointHitRadius: 8 });
     }
   });
+  return scatterChart(canvas, datasets, {
+    tooltip: {
+      callbacks: {
+        label: (item: TooltipItem<"scatter">) => {
+          const dot = item.raw as Partial<Dot> & { y: number };
+          if (dot.run === undefined) return `${item.dataset.label}: ${figure(dot.y)} ${metric.unit}`;
+          const run = data.runs[dot.run];
+          return `run ${dot.run + 1}${run?.scenario ? ` (${run.scenario})` : ""}: ${figure(dot.y)} ${metric.unit}`;
+        },
+        footer: (items: Array<TooltipItem<"scatter">>) => {
+          const dot = items[0]?.raw as Partial<Dot> | undefined;
+          return dot?.run === undefined ? "" : (data.runs[dot.run]?.file ?? "");
+        },
+      },
+    },
+    scales: {
+      x: {
+        type: "linear",
+        min: -0.6,
+        max: arms.length - 0.4,
+        grid: { display: false },
+        ticks: { stepSize: 1, callback: (value) => (Number.isInteger(value) ? sideLabel(data, arms[value as number] ?? "run") : "") },
+      },
+      y: { type: "linear", grace: "8%", title: { display: true, text: metric.unit } },
+    },
+  });
+}
+
+/** A scatter chart without legend or animation, sized by its box: both of the page's charts. */
+function scatterChart(canvas: HTMLCanvasElement, datasets: Points[], options: { tooltip: ScatterOptions["plugins"]["tooltip"]; scales: ScatterOptions["scales"] }): Chart {
   return new Chart(canvas, {
     type: "scatter",
     data: { datasets: datasets as never },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      plugins: {
-        legend: { display: false },
-        tooltip: {
-          callbacks: {
-            label: (item: TooltipItem<"scatter">) => {
-              const dot = item.raw as Partial<Dot> & { y: number };
-              if (dot.run === undefined) return `${item.dataset.label}: ${figure(dot.y)} ${metric.unit}`;
-              const run = data.runs[dot.run];
-              return `run ${dot.run + 1}${run?.scenario ? ` (${run.scenario})` : ""}: ${figure(dot.y)} ${metric.unit}`;
-            },
-            footer: (items: Array<TooltipItem<"scatter">>) => {
-              const dot = items[0]?.raw as Partial<Dot> | undefined;
-              return dot?.run === undefined ? "" : (data.runs[dot.run]?.file ?? "");
-            },
-          },
-        },
-      },
-      scales: {
-        x: {
-          type: "linear",
-          min: -0.6,
-          max: arms.length - 0.4,
-          grid: { display: false },
-          ticks: { stepSize: 1, callback: (value) => (Number.isInteger(value) ? sideLabel(data, arms[value as number] ?? "run") : "") },
-        },
-        y: { type: "linear", grace: "8%", title: { display: true, text: metric.unit } },
-      },
-    },
+    options: { responsive: true, maintainAspectRatio: false, plugins: { legend: { display: false }, tooltip: options.tooltip }, scales: options.scales },
   });
 }
 
@@ -198,23 +200,14 @@ export function intervalChart(canvas: HTMLCanvasElement, data: HtmlAggregateData
   const highest = Math.max(...edges);
   const pad = (highest - lowest || Math.abs(highest) || 1) * 0.12;
   const text = (x: number) => (metric.run ? figure(x) : deltaText(metric, x));
-  return new Chart(canvas, {
-    type: "scatter",
-    data: { datasets: datasets as never },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      plugins: {
-        legend: { display: false },
-        tooltip: {
-          filter: (item) => item.dataset.label !== "zero: no difference" && item.dataset.label !== "equivalence margin",
-          callbacks: { label: (item: TooltipItem<"scatter">) => `${item.dataset.label}: ${text((item.raw as { x: number }).x)}` },
-        },
-      },
-      scales: {
-        x: { type: "linear", suggestedMin: lowest - pad, suggestedMax: highest + pad, title: { display: true, text: deltaAxis(metric, data.aggregate.labels) } },
-        y: { type: "linear", min: -1, max: 1, display: false },
-      },
+  return scatterChart(canvas, datasets, {
+    tooltip: {
+      filter: (item: TooltipItem<"scatter">) => item.dataset.label !== "zero: no difference" && item.dataset.label !== "equivalence margin",
+      callbacks: { label: (item: TooltipItem<"scatter">) => `${item.dataset.label}: ${text((item.raw as { x: number }).x)}` },
+    },
+    scales: {
+      x: { type: "linear", suggestedMin: lowest - pad, suggestedMax: highest + pad, title: { display: true, text: deltaAxis(metric, data.aggregate.labels) } },
+      y: { type: "linear", min: -1, max: 1, display: false },
     },
   });
 }
