@@ -8,7 +8,7 @@
  * that was cut short (a capture interrupted mid-write) becomes a warning instead of an error.
  */
 import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { InputError } from "./errors.js";
 
 /** One line of a file: its 1-based number, its text, and whether a newline ended it. */
@@ -25,7 +25,23 @@ export interface RawRecord {
   record: Record<string, unknown>;
 }
 
+/**
+ * A part of a file that starts at a line start and ends after a newline (or at the end of the
+ * file): a lane is read in such segments on two cores (lane-readers.ts).
+ */
+export interface Segment {
+  /** Byte offsets [start, end). */
+  start: number;
+  end: number;
+  /** 1-based number of the segment's first line in the file. */
+  firstLine: number;
+  /** Whether the segment ends the file (only there is a line without a newline the file's last). */
+  last: boolean;
+}
+
 export interface LoadOptions {
+  /** Only this part of the file (default: all of it). */
+  segment?: Segment;
   /** Called with the number of bytes just read (for a progress bar). */
   onBytes?: (bytes: number) => void;
   /** Called with a one-line message for input problems that do not stop the report. */
@@ -63,12 +79,14 @@ function decode(buffer: Buffer, start: number, end: number): string {
   return buffer.toString("utf8", start, end);
 }
 
-/** Yield the lines of `file` one by one; only the line being assembled is held in memory. */
-export async function* readLines(file: string, onBytes?: (bytes: number) => void): AsyncGenerator<Line> {
+/** Yield the lines of `file` (or of one segment of it) one by one; only the line being assembled is held in memory. */
+export async function* readLines(file: string, onBytes?: (bytes: number) => void, segment?: Segment): AsyncGenerator<Line> {
   await fileSize(file);
-  const stream = createReadStream(file, { highWaterMark: READ_CHUNK });
+  if (segment && segment.end <= segment.start) return;
+  const range = segment ? { start: segment.start, end: segment.end - 1 } : {};
+  const stream = createReadStream(file, { highWaterMark: READ_CHUNK, ...range });
   let pieces: Buffer[] = [];
-  let lineNumber = 0;
+  let lineNumber = segment ? segment.firstLine - 1 : 0;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       onBytes?.(chunk.length);
@@ -123,7 +141,7 @@ function parseProblem(error: unknown, text: string): { message: string; atEnd: b
  */
 export async function* loadRecords(file: string, options: LoadOptions = {}): AsyncGenerator<RawRecord> {
   let failed: { line: number; message: string; cutShort: boolean } | null = null;
-  for await (const { line, text, terminated } of readLines(file, options.onBytes)) {
+  for await (const { line, text, terminated } of readLines(file, options.onBytes, options.segment)) {
     const body = line === 1 && text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
     if (body.trim() === "") continue;
     if (failed) {
@@ -150,8 +168,54 @@ export async function* loadRecords(file: string, options: LoadOptions = {}): Asy
   }
   if (failed) {
     if (!failed.cutShort) throw new InputError(`${file}:${failed.line}: ${failed.message}`);
+    // A segment that does not end the file is followed by more records.
+    const resumed = options.segment !== undefined && !options.segment.last;
     options.onWarning?.(
-      `${file}:${failed.line}: last line is cut short (capture interrupted mid-write?); ignored it`,
+      resumed
+        ? `${file}:${failed.line}: a record is cut short (capture interrupted, then resumed?); ignored it`
+        : `${file}:${failed.line}: last line is cut short (capture interrupted mid-write?); ignored it`,
     );
   }
+}
+
+/**
+ * Cut `file` into segments of about `bytes` each, every one starting at a line start, numbered
+ * by counting newlines (a memchr over the file, far cheaper than parsing it). A file smaller than
+ * two segments is one segment.
+ */
+export async function planSegments(file: string, bytes: number): Promise<Segment[]> {
+  const size = await fileSize(file);
+  const segments: Segment[] = [];
+  let start = 0;
+  let firstLine = 1;
+  if (size >= 2 * bytes) {
+    let handle: FileHandle | undefined;
+    try {
+      handle = await open(file, "r");
+      const buffer = Buffer.allocUnsafe(4 << 20);
+      let lines = 0;
+      let position = 0;
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) break;
+        const read = buffer.subarray(0, bytesRead);
+        for (let at = read.indexOf(NEWLINE); at !== -1; at = read.indexOf(NEWLINE, at + 1)) {
+          lines += 1;
+          const end = position + at + 1;
+          if (end - start >= bytes && size - end >= bytes / 2) {
+            segments.push({ start, end, firstLine, last: false });
+            start = end;
+            firstLine = lines + 1;
+          }
+        }
+        position += bytesRead;
+      }
+    } catch (error) {
+      throw new InputError(`${file}: cannot read file (${describeFsError(error)})`);
+    } finally {
+      await handle?.close();
+    }
+  }
+  segments.push({ start, end: size, firstLine, last: true });
+  return segments;
 }
