@@ -17,15 +17,9 @@
  * placeholder as the first element of `request_json.<key>`. Anything else (no match, the
  * placeholder elsewhere, a parse error) returns nothing, and the line is parsed in full.
  */
+import { CLOSE_BRACE, CLOSE_BRACKET, COMMA, isWhitespace, OPEN_BRACE, OPEN_BRACKET, QUOTE, stringEnd } from "./json-bytes.js";
 import { sameJson } from "./json-leaves.js";
 
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 /** Runs of equal elements shorter than this are parsed again (splicing them would save little). */
 const MIN_BYTES = 1024;
 /** Distinct arrays remembered per key (a main session and its subagents take turns). */
@@ -63,8 +57,9 @@ export function scanArray(line: Buffer, start: number, from: number, ends: numbe
     const c = line[i];
     if (c === QUOTE) {
       empty = false;
-      // Skip the string: a quote preceded by a backslash does not end it.
-      for (i += 1; i < line.length && line[i] !== QUOTE; i++) if (line[i] === BACKSLASH) i += 1;
+      const end = stringEnd(line, i);
+      if (end < 0) return -1;
+      i = end - 1;
     } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
       empty = false;
       depth += 1;
@@ -76,7 +71,7 @@ export function scanArray(line: Buffer, start: number, from: number, ends: numbe
       }
     } else if (c === COMMA && depth === 1) {
       ends.push(i - start);
-    } else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+    } else if (!isWhitespace(c)) {
       empty = false;
     }
   }
