@@ -11,7 +11,7 @@ import { readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { InputError } from "./errors.js";
 import { readReportHead } from "./report-head.js";
-import { armDelta, ARMS, deltaGateName, METRICS, type Arm, type DeltaKind, type MetricDefinition, type ReportHeadJson } from "./run-metrics.js";
+import { armDelta, deltaGateName, METRICS, type Arm, type DeltaKind, type MetricDefinition, type ReportHeadJson } from "./run-metrics.js";
 import { bootstrapIntervals, bootstrapMeanInterval, describe, equivalentWithin, type Described, type Interval } from "./stats.js";
 
 export type Verdict = "better" | "worse" | "no detectable difference";
@@ -58,11 +58,29 @@ export interface AggregateResult {
   warnings: string[];
 }
 
+/** One metric's value in one run: per arm, or of the run as a whole; null = not counted in that report. */
+export interface RunValue {
+  direct?: number | null;
+  headroom?: number | null;
+  run?: number | null;
+}
+
+/** One merged report as read, for views that show every run (the HTML report's runs and dots). */
+export interface AggregateRun {
+  /** The report's path as `aggregate` was given it (or found it below a folder). */
+  file: string;
+  scenario: string | null;
+  generated_at: string | null;
+  values: Record<string, RunValue>;
+}
+
 export interface AggregateOptions {
   equivalenceMarginPct?: number;
   seed?: number;
   resamples?: number;
   onWarning?: (message: string) => void;
+  /** Each report's figures as it is merged (the aggregate itself keeps only the values it needs). */
+  onRun?: (run: AggregateRun) => void;
 }
 
 export const CONFIDENCE = 0.95;
@@ -112,18 +130,24 @@ function emptyValues(): Values {
   return { direct: [], headroom: [], run: [], notCounted: { direct: 0, headroom: 0, run: 0 } };
 }
 
+/** Every metric's value in one report: per arm, or of the run. */
+export function runValues(head: ReportHeadJson): Record<string, RunValue> {
+  const values: Record<string, RunValue> = {};
+  for (const metric of METRICS) {
+    values[metric.name] = metric.run ? { run: metric.run(head) } : { direct: metric.arm!(head, "direct"), headroom: metric.arm!(head, "headroom") };
+  }
+  return values;
+}
+
 class Group {
   runs = 0;
   readonly values = new Map<string, Values>(METRICS.map((metric) => [metric.name, emptyValues()]));
 
-  add(head: ReportHeadJson): void {
+  add(run: Record<string, RunValue>): void {
     this.runs += 1;
     for (const metric of METRICS) {
       const values = this.values.get(metric.name)!;
-      const sides: Array<[keyof Values["notCounted"], number | null]> = metric.run
-        ? [["run", metric.run(head)]]
-        : ARMS.map((arm) => [arm, metric.arm!(head, arm)]);
-      for (const [side, value] of sides) {
+      for (const [side, value] of Object.entries(run[metric.name]!) as Array<[keyof Values["notCounted"], number | null]>) {
         if (value === null) values.notCounted[side] += 1;
         else values[side].push(value);
       }
@@ -222,7 +246,9 @@ export async function aggregateReports(files: AsyncIterable<string> | Iterable<s
     const scenario = scenarioOf(head);
     let group = groups.get(scenario);
     if (!group) groups.set(scenario, (group = new Group()));
-    group.add(head);
+    const values = runValues(head);
+    group.add(values);
+    options.onRun?.({ file, scenario, generated_at: typeof head.generated_at === "string" ? head.generated_at : null, values });
     runs += 1;
   }
   if (runs === 0) throw new InputError("no reports to aggregate");

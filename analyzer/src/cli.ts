@@ -10,25 +10,20 @@ import { resolve } from "node:path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { aggregateCommand } from "./aggregate-command.js";
-import { gateOptions, publishGates } from "./ci-outputs.js";
+import { gateOptions } from "./ci-outputs.js";
 import { EXIT, InputError, OutputError, UsageError } from "./errors.js";
 import { HTML_BODIES_CHOICES, type HtmlBodies } from "./html-data.js";
-import { HtmlCollector, writeHtmlReport } from "./html-report.js";
-import { makeFolders } from "./output-file.js";
-import { evaluateGates, parseGates, renderGatesMarkdown, type GateResult } from "./gates.js";
 import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
-import { loadPrices } from "./prices.js";
 import { PAIR_BY_CHOICES, type PairBy } from "./pair.js";
-import { readProxyStats } from "./proxy-account.js";
-import { networkDiff, readLane } from "./pipeline.js";
+import { runNetworkDiff, type DiffArgs, type DiffIo } from "./network-diff-command.js";
+import { canRunInWorker, runNetworkDiffInWorker } from "./network-diff-worker.js";
+import { readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
-import { ReportFile } from "./output-file.js";
-import { renderRunFigures } from "./render-run-figures.js";
-import { runGateHelp, runGateValues, type ReportHeadJson } from "./run-metrics.js";
+import { runGateHelp } from "./run-metrics.js";
 import { sanitizeCaptures, type SanitizeJob } from "./sanitize.js";
-import { summarizeLane, type ReportHead } from "./summarize.js";
+import { summarizeLane } from "./summarize.js";
 
 const NAME = "headroom-analyze";
 
@@ -68,111 +63,16 @@ function onStdoutError(error: NodeJS.ErrnoException): void {
   process.exit(error.code === "EPIPE" ? EXIT.ok : EXIT.failure);
 }
 
-interface DiffArgs {
-  direct: string;
-  headroom: string;
-  output?: string;
-  "json-output"?: string;
-  "html-output"?: string;
-  "html-bodies": HtmlBodies;
-  "pair-by": PairBy;
-  "direct-label": string;
-  "headroom-label": string;
-  prices?: string;
-  "proxy-stats"?: string;
-  baseline?: string;
-  quiet: boolean;
-  scenario?: string;
-  "fail-on"?: string[];
-  junit?: string;
-  "github-step-summary": boolean;
-}
+/** What network-diff shows the user, from this thread. */
+const DIFF_IO: DiffIo = {
+  warn,
+  stdout: writeStdout,
+  progress: (total, quiet) => createProgress(total, process.stderr, !quiet),
+};
 
-/** A label fit for headings and table cells: one line, trimmed; the default when nothing is left. */
-function oneLine(label: string, fallback: string): string {
-  return label.replace(/\s+/g, " ").trim() || fallback;
-}
-
-/** A report must not overwrite an input, nor another report. */
-function checkOutputs(args: DiffArgs): void {
-  const named = (["output", "json-output", "html-output"] as const)
-    .filter((option) => Boolean(args[option]))
-    .map((option) => ({ option, path: resolve(args[option] as string) }));
-  const inputs = [args.direct, args.headroom, args.baseline].filter((file): file is string => Boolean(file)).map((file) => resolve(file));
-  for (const { path } of named) {
-    if (inputs.includes(path)) throw new UsageError(`${path} is an input capture; write the report elsewhere`);
-  }
-  for (const [i, a] of named.entries()) {
-    const b = named.slice(i + 1).find((other) => other.path === a.path);
-    if (b) throw new UsageError(`--${a.option} and --${b.option} name the same file`);
-  }
-}
-
-async function runNetworkDiff(args: DiffArgs): Promise<void> {
-  checkOutputs(args);
-  const gates = parseGates(args["fail-on"] ?? [], new Set(runGateValues({}).keys()));
-  let gateResults: GateResult[] = [];
-  const prices = args.prices ? loadPrices(args.prices) : undefined;
-  const proxyStats = args["proxy-stats"] ? readProxyStats(args["proxy-stats"]) : undefined;
-  const total = (await fileSize(args.direct)) + (await fileSize(args.headroom)) + (args.baseline ? await fileSize(args.baseline) : 0);
-  const progress = createProgress(total, process.stderr, !args.quiet);
-  const markdownFile = args.output ? new ReportFile(args.output, "Markdown") : null;
-  const jsonFile = args["json-output"] ? new ReportFile(args["json-output"], "JSON") : null;
-  const html = args["html-output"] ? new HtmlCollector() : null;
-  let loaded = false;
-  const head = await networkDiff(
-    {
-      direct: args.direct,
-      headroom: args.headroom,
-      pairBy: args["pair-by"],
-      labels: { direct: oneLine(args["direct-label"], "direct"), headroom: oneLine(args["headroom-label"], "headroom") },
-      prices,
-      proxyStats,
-      baseline: args.baseline,
-      onHead: (head) => {
-        gateResults = evaluateGates(gates, runGateValues(head as unknown as ReportHeadJson));
-        const scenario = args.scenario === undefined ? {} : { scenario: oneLine(args.scenario, "") || undefined };
-        return gates.length ? { ...scenario, gates: gateResults } : scenario;
-      },
-      onBytes: (bytes) => progress.advance(bytes),
-      onWarning: (message) => {
-        progress.clear();
-        warn(message);
-      },
-    },
-    {
-      markdown: (chunk) => {
-        if (!loaded) {
-          loaded = true;
-          progress.done();
-        }
-        return markdownFile ? markdownFile.write(chunk) : writeStdout(chunk);
-      },
-      json: jsonFile?.write,
-      pair: html?.pair,
-    },
-  ).finally(() => progress.done());
-  const gatesMarkdown = renderGatesMarkdown(gateResults);
-  if (gatesMarkdown) await (markdownFile ? markdownFile.write(gatesMarkdown) : writeStdout(gatesMarkdown));
-  await markdownFile?.close(args.quiet);
-  await jsonFile?.close(args.quiet);
-  if (html && args["html-output"]) await writeHtml(args["html-output"], head, html, args);
-  process.exitCode = await publishGates(gateResults, {
-    junit: args.junit,
-    stepSummary: args["github-step-summary"],
-    summary: renderRunFigures(head, gateResults),
-    suite: "headroom-analyze network-diff",
-    warn,
-  });
-}
-
-/** The HTML report, after the others: it reads the captures a second time for the bodies it shows. */
-async function writeHtml(file: string, head: ReportHead, html: HtmlCollector, args: DiffArgs): Promise<void> {
-  const data = await writeHtmlReport(file, { head, pairs: html.pairs, bodies: args["html-bodies"] });
-  if (data.bodies.left_out > 0 && args["html-bodies"] !== "none") {
-    warn(`HTML report: the values of ${data.bodies.left_out} request elements were left out to stay within ${data.bodies.budget_bytes >> 20} MB`);
-  }
-  if (!args.quiet) process.stderr.write(`Wrote HTML report: ${file}\n`);
+/** network-diff, in a worker thread when built (network-diff-worker.ts says why). */
+async function networkDiffCommand(args: DiffArgs): Promise<void> {
+  process.exitCode = await (canRunInWorker() ? runNetworkDiffInWorker(args, DIFF_IO) : runNetworkDiff(args, DIFF_IO));
 }
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {
@@ -285,7 +185,7 @@ export async function main(argv: string[]): Promise<void> {
             "$0 network-diff --direct d.jsonl --headroom h.jsonl --output reports/diff.md --json-output reports/diff.json --pair-by route",
             "Both reports into reports/, pairing by method + host + path",
           ),
-      async (args) => runNetworkDiff(args as unknown as DiffArgs),
+      async (args) => networkDiffCommand(args as unknown as DiffArgs),
     )
     .command(
       "summary <file>",

@@ -24,8 +24,13 @@ export const HTML_BUDGET_BYTES = 25 * 1024 * 1024;
 const MAX_NOISE_PATHS = 500;
 /** Where the template marks the data's place. */
 const DATA_MARK = "__REPORT_DATA__";
-/** The built page: next to this module in dist/, or in dist/ when running from the TypeScript sources. */
-const TEMPLATES = [new URL("./html/report.html", import.meta.url), new URL("../dist/html/report.html", import.meta.url)];
+/** A built page (html/build.ts): next to this module in dist/, or in dist/ when running from the TypeScript sources. */
+function templateUrls(page: HtmlPage): URL[] {
+  return [new URL(`./html/${page}.html`, import.meta.url), new URL(`../dist/html/${page}.html`, import.meta.url)];
+}
+
+/** The pages html/build.ts builds: the network-diff report, and the aggregate over many runs. */
+export type HtmlPage = "report" | "aggregate";
 
 function isFailure(status: number | null, error: unknown): boolean {
   return error !== null || (status !== null && status >= 400);
@@ -233,8 +238,9 @@ export async function buildHtmlData(options: HtmlReportOptions, templateBytes: n
   return data;
 }
 
-async function template(): Promise<string> {
-  for (const url of TEMPLATES) {
+/** The built page, without data. */
+export async function template(page: HtmlPage = "report"): Promise<string> {
+  for (const url of templateUrls(page)) {
     const text = await readFile(fileURLToPath(url), "utf8").catch(() => null);
     if (text !== null) return text;
   }
@@ -242,7 +248,7 @@ async function template(): Promise<string> {
 }
 
 /** The whole page for `data`. */
-export function renderHtml(page: string, data: HtmlReportData): string {
+export function renderHtml(page: string, data: unknown): string {
   const at = page.indexOf(DATA_MARK);
   if (at === -1) throw new Error("the HTML report page has no data mark");
   return page.slice(0, at) + scriptJson(data) + page.slice(at + DATA_MARK.length);
@@ -255,6 +261,12 @@ export function renderHtml(page: string, data: HtmlReportData): string {
 export async function writeHtmlReport(file: string, options: HtmlReportOptions): Promise<HtmlReportData> {
   const page = await template();
   const data = await buildHtmlData(options, Buffer.byteLength(page));
+  await writeHtmlPage(file, page, data);
+  return data;
+}
+
+/** Write `page` filled with `data` to `file`: private (0600), renamed into place only when complete. */
+export async function writeHtmlPage(file: string, page: string, data: unknown): Promise<void> {
   const output = new PrivateOutput(file, "HTML report");
   try {
     await output.open();
@@ -264,5 +276,4 @@ export async function writeHtmlReport(file: string, options: HtmlReportOptions):
     await output.discard();
     throw error;
   }
-  return data;
 }

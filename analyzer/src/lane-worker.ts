@@ -1,70 +1,81 @@
 /**
- * Reads one lane's capture in a worker thread, so two lanes are read at the same time on two
- * cores (reading and JSON.parse dominate the run time). The worker runs the same load and
- * normalize stages and sends the exchanges back in batches, each with the JSON paths its path
- * table gained since the last batch; the main thread renumbers the paths into its own table
- * (pipeline.ts).
+ * Reads segments of lane captures in a worker thread, so the lanes are read on two cores at once
+ * (reading and JSON.parse dominate the run time; lane-readers.ts hands out the segments). The
+ * worker runs the same load and normalize stages and sends the exchanges back in batches, each
+ * with the JSON paths its path table gained since the last batch; the main thread renumbers the
+ * paths into its own table.
  *
- * Why batches: a batch sent is a batch the worker no longer holds, so the lane exists once (in
- * the main thread) instead of twice while it is handed over, and the worker's heap stays small.
+ * Why batches: a batch sent is a batch the worker no longer holds, so a lane exists once (in the
+ * main thread) instead of twice while it is handed over, and the worker's heap stays small.
+ * Why one worker for many segments: its path table and reuse caches (json-leaves.ts) stay warm.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 import { InputError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
-import { createContext } from "./normalize.js";
+import type { Segment } from "./load.js";
+import { createContext, type NormalizeContext } from "./normalize.js";
 import { readExchanges } from "./read-lane.js";
 
-export interface LaneRequest {
-  name: string;
+/** One segment of a capture to read. */
+export interface SegmentTask {
   file: string;
+  segment: Segment;
 }
 
+/** What the main thread sends: a segment to read (the worker reads one at a time; it is ended by terminate()). */
+export interface LaneTask {
+  type: "read";
+  task: SegmentTask;
+}
+
+/** What the worker sends, about the segment it is reading. */
 export type LaneMessage =
   | { type: "bytes"; bytes: number }
   | { type: "warning"; message: string }
   /** Exchanges in file order; `paths`: the worker's path table entries added since the last batch. */
   | { type: "exchanges"; exchanges: Exchange[]; paths: string[] }
-  | { type: "done"; bytes: number; warnings: string[] }
+  | { type: "done" }
   | { type: "error"; input: boolean; message: string };
 
 /** A batch is sent once it holds this many JSON leaves (about 12 bytes each) or exchanges. */
 const BATCH_LEAVES = 1 << 19;
 const BATCH_EXCHANGES = 256;
+/** Progress is reported every so many bytes. */
+const BYTES_EVERY = 4 << 20;
 
-async function run(port: NonNullable<typeof parentPort>, request: LaneRequest): Promise<void> {
+/** The worker's state across segments: its path table, and how much of it the main thread has. */
+interface WorkerState {
+  context: NormalizeContext;
+  pathsSent: number;
+}
+
+async function readSegment(port: NonNullable<typeof parentPort>, state: WorkerState, { file, segment }: SegmentTask): Promise<void> {
   const post = (message: LaneMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+  let pending = 0;
+  let batch: Exchange[] = [];
+  let leaves = 0;
+  const flush = () => {
+    const transfer: ArrayBuffer[] = [];
+    for (const exchange of batch) {
+      if (exchange.json) transfer.push(exchange.json.pathIds.buffer as ArrayBuffer, exchange.json.hashes.buffer as ArrayBuffer);
+    }
+    const paths = state.context.paths.paths.slice(state.pathsSent);
+    state.pathsSent += paths.length;
+    post({ type: "exchanges", exchanges: batch, paths }, transfer);
+    batch = [];
+    leaves = 0;
+  };
   try {
-    const context = createContext();
-    const warnings: string[] = [];
-    let bytes = 0;
-    let pending = 0;
-    let batch: Exchange[] = [];
-    let leaves = 0;
-    let pathsSent = 0;
-    const flush = () => {
-      const transfer: ArrayBuffer[] = [];
-      for (const exchange of batch) {
-        if (exchange.json) transfer.push(exchange.json.pathIds.buffer as ArrayBuffer, exchange.json.hashes.buffer as ArrayBuffer);
-      }
-      const paths = context.paths.paths.slice(pathsSent);
-      pathsSent += paths.length;
-      post({ type: "exchanges", exchanges: batch, paths }, transfer);
-      batch = [];
-      leaves = 0;
-    };
-    const reading = readExchanges(request.file, context, {
+    const reading = readExchanges(file, state.context, {
+      segment,
       onBytes: (n) => {
-        bytes += n;
         pending += n;
-        if (pending >= 4 << 20) {
+        if (pending >= BYTES_EVERY) {
           post({ type: "bytes", bytes: pending });
           pending = 0;
         }
       },
-      onWarning: (message) => {
-        warnings.push(message);
-        post({ type: "warning", message });
-      },
+      onWarning: (message) => post({ type: "warning", message }),
     });
     for await (const exchange of reading) {
       batch.push(exchange);
@@ -73,10 +84,14 @@ async function run(port: NonNullable<typeof parentPort>, request: LaneRequest): 
     }
     flush();
     if (pending) post({ type: "bytes", bytes: pending });
-    post({ type: "done", bytes, warnings });
+    post({ type: "done" });
   } catch (error) {
     post({ type: "error", input: error instanceof InputError, message: error instanceof Error ? error.message : String(error) });
   }
 }
 
-if (parentPort) void run(parentPort, workerData as LaneRequest);
+if (parentPort) {
+  const port = parentPort;
+  const state: WorkerState = { context: createContext(), pathsSent: 0 };
+  port.on("message", (task: LaneTask) => void readSegment(port, state, task.task));
+}

@@ -13,7 +13,7 @@ import type { Exchange, Timings, Usage } from "./exchange.js";
 import { flattenJson, JsonTooDeepError, MAX_JSON_DEPTH, PathTable, type Flattened } from "./json-leaves.js";
 import type { RawRecord } from "./load.js";
 import { ElementKeys, promptOf } from "./prompt.js";
-import { proxyFactsOf } from "./proxy-account.js";
+import { KnownToolResults, proxyFactsOf } from "./proxy-account.js";
 import { recordSecrets, redactHeaders, redactUrl, scrubJson, scrubSecrets, scrubText, secretForms } from "./redact.js";
 import { requestBody } from "./request-body.js";
 import { StringPool } from "./shared-strings.js";
@@ -33,13 +33,15 @@ export interface NormalizeContext {
   keys: ElementKeys;
   /** Repeated strings of lanes read in worker threads, one copy each (shared-strings.ts). */
   strings: StringPool;
+  /** Tool result facts already seen, shared by the exchanges that repeat them. */
+  toolResults: KnownToolResults;
   /** The last exchange's request headers, whose equal pairs the next exchange shares. */
   lastHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
 export function createContext(): NormalizeContext {
   const paths = new PathTable();
-  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool(), lastHeaders: [] };
+  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool(), toolResults: new KnownToolResults(), lastHeaders: [] };
 }
 
 function numberOrNull(value: unknown): number | null {
@@ -166,7 +168,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     usage: usageOf(record.usage),
     timings: timingsOf(record.timings),
     error: scrubError(errorOf(record.error), scrub),
-    proxy: proxyFactsOf(body, record.response_headers),
+    proxy: proxyFactsOf(body, record.response_headers, context.paths, context.toolResults),
   };
 }
 

@@ -6,169 +6,24 @@
  * table), so the report head can summarize them; then the report is rendered piece by piece and
  * handed to sinks, so the rendered text of a big capture is never held at once.
  */
-import { existsSync, statSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { statSync } from "node:fs";
 import { comparePair, JsonComparer, type PairDiff } from "./compare.js";
-import { InputError } from "./errors.js";
-import type { Exchange, Lane } from "./exchange.js";
-import type { LaneMessage, LaneRequest } from "./lane-worker.js";
-import { remapLeaves } from "./json-leaves.js";
-import { createContext, inCaptureOrder, type NormalizeContext } from "./normalize.js";
+import type { Lane } from "./exchange.js";
+import { inOrder, startReading, type LaneReadOptions } from "./lane-readers.js";
+import { createContext } from "./normalize.js";
 import { TemplateCounter } from "./json-templates.js";
 import { NoiseFilter } from "./noise.js";
 import { pairLanes, viewLane, type PairBy } from "./pair.js";
-import { shareStrings } from "./shared-strings.js";
 import { JsonRenderer } from "./render-json.js";
 import type { DeltaExtras } from "./render-delta.js";
 import { MarkdownRenderer } from "./render-markdown.js";
-import { readLane, type ReadOptions } from "./read-lane.js";
 import { unpricedWarnings, type PriceTable } from "./prices.js";
 import type { ProxyStatsTotals } from "./proxy-account.js";
 import { buildReportHead, type Labels, type Report, type ReportHead } from "./summarize.js";
 
 export { readLane, type ReadOptions } from "./read-lane.js";
 
-/**
- * Each worker's heap: a small young generation, and an old generation capped well above what a
- * worker holds (its reuse caches and one batch), so garbage is collected early instead of growing
- * the heap; two lanes read at once then stay under ~200 MB RSS. A lane that needs more (a record
- * of tens of MB) is read again in the main thread, without the cap.
- */
-const WORKER_YOUNG_MB = 8;
-const WORKER_OLD_MB = 48;
-/** The compiled worker; absent when running from the TypeScript sources (tests), then lanes are read in this thread. */
-const WORKER_FILE = new URL("./lane-worker.js", import.meta.url);
-
-/**
- * Read one lane in a worker thread (lane-worker.ts), renumbering its JSON paths into `context`
- * and pooling its repeated strings batch by batch. Errors come back as they would from readLane:
- * InputError for bad input.
- */
-export function readLaneInWorker(name: string, file: string, context: NormalizeContext, options: ReadOptions = {}): Promise<Lane> {
-  return new Promise((resolvePromise, reject) => {
-    const request: LaneRequest = { name, file };
-    const worker = new Worker(WORKER_FILE, { workerData: request, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_MB, maxOldGenerationSizeMb: WORKER_OLD_MB } });
-    const exchanges: Exchange[] = [];
-    const progress: Reported = { bytes: 0, warnings: 0 };
-    const theirPaths: string[] = [];
-    let memo = new Int32Array(0);
-    let settled = false;
-    const settle = (action: () => void) => {
-      if (settled) return;
-      settled = true;
-      action();
-      void worker.terminate();
-    };
-    worker.on("message", (message: LaneMessage) => {
-      if (message.type === "bytes") {
-        progress.bytes += message.bytes;
-        options.onBytes?.(message.bytes);
-      } else if (message.type === "warning") {
-        progress.warnings += 1;
-        options.onWarning?.(message.message);
-      } else if (message.type === "error") {
-        settle(() => reject(message.input ? new InputError(message.message) : new Error(message.message)));
-      } else if (message.type === "exchanges") {
-        for (const path of message.paths) theirPaths.push(path);
-        if (memo.length < theirPaths.length) {
-          const grown = new Int32Array(theirPaths.length).fill(-1);
-          grown.set(memo);
-          memo = grown;
-        }
-        for (const exchange of message.exchanges) {
-          if (exchange.json) remapLeaves(exchange.json, theirPaths, context.paths, memo);
-          shareStrings(exchange, context.strings);
-          exchanges.push(exchange);
-        }
-      } else {
-        settle(() => resolvePromise({ name, file, exchanges: inCaptureOrder(exchanges), warnings: message.warnings, bytes: message.bytes }));
-      }
-    });
-    worker.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code !== "ERR_WORKER_OUT_OF_MEMORY") settle(() => reject(error));
-      else settle(() => resolvePromise(readLane(name, file, context, quietFor(options, progress))));
-    });
-    worker.on("exit", (code) => settle(() => reject(new Error(`lane reader stopped (exit ${code})`))));
-  });
-}
-
-/** What a worker already reported before it stopped. */
-interface Reported {
-  bytes: number;
-  warnings: number;
-}
-
-/** Options for reading a lane again: progress and warnings the worker already reported are not repeated. */
-function quietFor(options: ReadOptions, reported: Reported): ReadOptions {
-  let bytes = 0;
-  let warnings = 0;
-  return {
-    onBytes: (n) => {
-      const before = bytes;
-      bytes += n;
-      const fresh = Math.max(0, bytes - Math.max(before, reported.bytes));
-      if (fresh > 0) options.onBytes?.(fresh);
-    },
-    onWarning: (message) => {
-      warnings += 1;
-      if (warnings > reported.warnings) options.onWarning?.(message);
-    },
-  };
-}
-
-/**
- * Read both lanes at once, each in a worker thread with a small young generation (reading and
- * JSON.parse dominate the run time; two cores read two files). When both fail, the direct lane's
- * error is the one reported, as a sequential read would.
- */
-export async function readLanes(direct: string, headroom: string, context: NormalizeContext, options: ReadOptions = {}): Promise<[Lane, Lane]> {
-  const reads = startReading(
-    [
-      ["direct", direct],
-      ["headroom", headroom],
-    ],
-    context,
-    options,
-  );
-  return (await inOrder(reads)) as [Lane, Lane];
-}
-
-/**
- * Start reading lanes (name, file), two at a time in worker threads (two cores; and two workers'
- * heaps are what the memory target allows): one promise per lane, so a caller can work on the
- * first lanes while a third is read. From the TypeScript sources (no built worker) the lanes are
- * read one after the other in this thread.
- */
-function startReading(files: ReadonlyArray<readonly [string, string]>, context: NormalizeContext, options: ReadOptions): Array<Promise<Lane>> {
-  const inWorkers = existsSync(fileURLToPath(WORKER_FILE));
-  const read = (name: string, file: string) => (inWorkers ? readLaneInWorker(name, file, context, options) : readLane(name, file, context, options));
-  // A lane starts when one of the running reads ends, in the order given.
-  let free = inWorkers ? 2 : 1;
-  const waiting: Array<() => void> = [];
-  const slot = () => (free > 0 ? ((free -= 1), Promise.resolve()) : new Promise<void>((start) => waiting.push(start)));
-  const release = () => {
-    const next = waiting.shift();
-    if (next) next();
-    else free += 1;
-  };
-  return files.map(([name, file]) => {
-    const reading = slot().then(() => read(name, file).finally(release));
-    reading.catch(() => undefined); // Reported when awaited, in order (see inOrder).
-    return reading;
-  });
-}
-
-/** Wait for all; the first failure in the given order is the one thrown. */
-async function inOrder(reads: ReadonlyArray<Promise<Lane>>): Promise<Lane[]> {
-  const settled = await Promise.allSettled(reads);
-  return settled.map((lane) => {
-    if (lane.status === "rejected") throw lane.reason;
-    return lane.value;
-  });
-}
-
-export interface NetworkDiffOptions extends ReadOptions {
+export interface NetworkDiffOptions extends LaneReadOptions {
   direct: string;
   headroom: string;
   pairBy: PairBy;

@@ -11,10 +11,11 @@
  * Two small hooks feed it: normalize fills `Exchange.proxy` with proxyFactsOf(), and summarize adds
  * proxyAccountOf() to the report head (present only when a proxy said something or a tool result changed).
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { InputError } from "./errors.js";
 import type { Exchange } from "./exchange.js";
+import { hashText } from "./hash.js";
+import { PathTable } from "./json-leaves.js";
 import type { Pairing } from "./pair.js";
 
 /**
@@ -41,7 +42,7 @@ export interface ToolResultFact {
   /** Index of the message holding it. */
   message: number;
   chars: number;
-  /** First 12 hex digits of the SHA-256 of its text. */
+  /** A 53-bit hash of its text, in hex (equal texts, equal digests). */
   digest: string;
 }
 
@@ -92,34 +93,63 @@ function resultText(content: unknown): string {
     .join("\n");
 }
 
+/**
+ * A digest of a tool result's text. With the run's path table, a text equal to the one at the
+ * same path in the previous request reuses that hash (json-leaves.ts): every request repeats the
+ * conversation's tool results, so hashing each anew would cost O(conversation) per request.
+ */
+function resultDigest(content: unknown, text: string, paths: PathTable | undefined, message: number, block: number): string {
+  if (paths === undefined || typeof content !== "string") return hashText(text).toString(16);
+  const messages = paths.key(PathTable.ROOT, "messages");
+  const node = paths.key(paths.index(paths.key(paths.index(messages, message), "content"), block), "content");
+  return paths.textHash(node, text).toString(16);
+}
+
+/**
+ * The facts of the tool results seen last, by tool_use_id: a request repeats every earlier tool
+ * result, so an equal fact is the same object and thousands of exchanges hold few copies.
+ */
+export class KnownToolResults {
+  private readonly facts = new Map<string, ToolResultFact>();
+  /** Bound on remembered facts (an odd capture with millions of tool calls costs copies, not memory). */
+  private static readonly MAX = 1 << 16;
+
+  share(fact: ToolResultFact): ToolResultFact {
+    const known = this.facts.get(fact.tool_use_id);
+    if (known && known.tool === fact.tool && known.message === fact.message && known.chars === fact.chars && known.digest === fact.digest) return known;
+    if (this.facts.size >= KnownToolResults.MAX) this.facts.clear();
+    this.facts.set(fact.tool_use_id, fact);
+    return fact;
+  }
+}
+
 /** The tool results a Messages request carries, each named by the tool whose call it answers. */
-export function toolResultsOf(body: unknown): ToolResultFact[] {
+export function toolResultsOf(body: unknown, paths?: PathTable, known?: KnownToolResults): ToolResultFact[] {
   const messages = (body as { messages?: unknown } | null | undefined)?.messages;
   if (!Array.isArray(messages)) return [];
   const toolNames = new Map<string, string>();
   const out: ToolResultFact[] = [];
   messages.forEach((message, index) => {
-    for (const block of blocks((message as { content?: unknown } | null)?.content)) {
+    const content = (message as { content?: unknown } | null)?.content;
+    if (!Array.isArray(content)) return;
+    content.forEach((item: unknown, position) => {
+      if (typeof item !== "object" || item === null) return;
+      const block = item as Block;
       if (block.type === "tool_use" && typeof block.id === "string") toolNames.set(block.id, String(block.name ?? "?"));
-      if (block.type !== "tool_result") continue;
+      if (block.type !== "tool_result") return;
       const id = typeof block.tool_use_id === "string" ? block.tool_use_id : "?";
       const text = resultText(block.content);
-      out.push({
-        tool_use_id: id,
-        tool: toolNames.get(id) ?? "?",
-        message: index,
-        chars: text.length,
-        digest: createHash("sha256").update(text).digest("hex").slice(0, 12),
-      });
-    }
+      const fact = { tool_use_id: id, tool: toolNames.get(id) ?? "?", message: index, chars: text.length, digest: resultDigest(block.content, text, paths, index, position) };
+      out.push(known ? known.share(fact) : fact);
+    });
   });
   return out;
 }
 
 /** The hook normalize calls: the proxy's claim and the request's tool results; null when there is neither. */
-export function proxyFactsOf(body: unknown, responseHeaders: unknown): ProxyFacts | null {
+export function proxyFactsOf(body: unknown, responseHeaders: unknown, paths?: PathTable, known?: KnownToolResults): ProxyFacts | null {
   const claim = proxyClaimOf(responseHeaders);
-  const toolResults = toolResultsOf(body);
+  const toolResults = toolResultsOf(body, paths, known);
   return claim || toolResults.length > 0 ? { claim, tool_results: toolResults } : null;
 }
 

@@ -3,7 +3,7 @@
  * capture order. Its own module so the lane worker loads only what reading needs.
  */
 import type { Exchange, Lane } from "./exchange.js";
-import { loadRecords } from "./load.js";
+import { loadRecords, type LoadOptions } from "./load.js";
 import { inCaptureOrder, normalizeRecord, type NormalizeContext } from "./normalize.js";
 
 export interface ReadOptions {
@@ -11,8 +11,8 @@ export interface ReadOptions {
   onWarning?: (message: string) => void;
 }
 
-/** One lane's exchanges in file order, as they are read. */
-export async function* readExchanges(file: string, context: NormalizeContext, options: ReadOptions = {}): AsyncGenerator<Exchange> {
+/** One lane's exchanges (of one segment of its file, if given) in file order, as they are read. */
+export async function* readExchanges(file: string, context: NormalizeContext, options: LoadOptions = {}): AsyncGenerator<Exchange> {
   for await (const raw of loadRecords(file, options)) yield normalizeRecord(raw, context);
 }
 

@@ -5,40 +5,9 @@
  */
 import { markdownTable } from "markdown-table";
 import type { AggregateResult, Figures, GroupResult, MetricResult } from "./aggregate.js";
+import { deltaText, deltaUnit, figure, intervalText, verdictText } from "./aggregate-text.js";
 import { renderGatesMarkdown, type GateResult } from "./gates.js";
 import { cell } from "./render-markdown.js";
-
-/** A figure for a table: integers above 1000, one decimal above 1, four significant digits below. */
-export function figure(value: number | null): string {
-  if (value === null) return "-";
-  const size = Math.abs(value);
-  if (size < 1e-9) return "0";
-  if (size >= 1000) return String(Math.round(value));
-  if (size >= 1 || size === 0) return String(Math.round(value * 10) / 10);
-  return String(Number(value.toPrecision(4)));
-}
-
-function signed(text: string, value: number): string {
-  return value > 0 ? `+${text}` : text;
-}
-
-function deltaUnit(metric: MetricResult): string {
-  if (metric.delta_kind === "relative") return " %";
-  if (metric.delta_kind === "points") return " pp";
-  return "";
-}
-
-/** `-18.2 %`, `+3.1 pp`, `+0.5`; `-` when it cannot be given. */
-export function deltaText(metric: MetricResult, value: number | null = metric.delta.value): string {
-  if (value === null) return "-";
-  return `${signed(figure(value), value)}${deltaUnit(metric)}`;
-}
-
-function intervalText(metric: MetricResult): string {
-  const { ci_low, ci_high } = metric.delta;
-  if (ci_low === null || ci_high === null) return "-";
-  return `[${deltaText(metric, ci_low)}, ${deltaText(metric, ci_high)}]`;
-}
 
 function figuresText(figures: Figures | undefined): string {
   if (!figures || figures.n === 0) return "not counted";
@@ -51,18 +20,6 @@ function runsText(metric: MetricResult): string {
   const counted = sides.map((side) => side.n).join(" / ");
   const missing = sides.reduce((sum, side) => sum + side.not_counted, 0);
   return missing ? `${counted} (${missing} not counted)` : counted;
-}
-
-/** Why a metric has no verdict, or the verdict (and the equivalence claim, when tested). */
-export function verdictText(metric: MetricResult): string {
-  const equivalence = metric.equivalence;
-  const equivalent = equivalence?.equivalent ? `; equivalent within ${figure(equivalence.margin)}${deltaUnit(metric)}` : "";
-  if (metric.verdict) return `${metric.verdict}${equivalent}`;
-  const sides = metric.run ? [metric.run] : [metric.direct!, metric.headroom!];
-  if (sides.some((side) => side.n === 0)) return "not counted";
-  if (metric.better === null) return "no better direction";
-  if (sides.some((side) => side.n < 2)) return "too few runs";
-  return "cannot be judged";
 }
 
 function metricLabel(name: string, metric: MetricResult): string {
@@ -109,20 +66,32 @@ function groupSection(result: AggregateResult, scenario: string, group: GroupRes
   return `\n### Scenario ${cell(scenario)} (${group.runs} ${group.runs === 1 ? "run" : "runs"})\n\n${verdictParagraph(result, group.metrics)}\n\n${metricsTable(result, group.metrics)}\n`;
 }
 
+/** `Aggregate over 8 runs, 2 scenarios`: the report's heading. */
+export function aggregateHeading(result: AggregateResult): string {
+  const scenarios = Object.keys(result.groups ?? {}).length;
+  const scope = scenarios ? `, ${scenarios} ${scenarios === 1 ? "scenario" : "scenarios"}` : "";
+  return `Aggregate over ${result.runs} ${result.runs === 1 ? "run" : "runs"}${scope}`;
+}
+
+/** How the figures were made: means per run, what Δ is, the bootstrap. */
+export function methodText(result: AggregateResult): string {
+  const scenarios = Object.keys(result.groups ?? {}).length;
+  return (
+    `Means per run; Δ is ${result.labels.headroom} vs ${result.labels.direct} (relative %, or percentage points for ratios, or the difference of the means for counts), ` +
+    `with a ${Math.round(result.confidence * 100)} % bootstrap interval (${result.bootstrap.resamples} resamples, seed ${result.bootstrap.seed}${scenarios > 1 ? ", resampled within each scenario" : ""}). ` +
+    "A difference is better or worse when the whole interval lies on one side of zero."
+  );
+}
+
 /** The whole aggregate as Markdown; `gates` are listed at the end. */
 export function renderAggregateMarkdown(result: AggregateResult, gates: readonly GateResult[]): string {
   const scenarios = result.groups ? Object.entries(result.groups) : [];
-  const scope = scenarios.length ? `, ${scenarios.length} ${scenarios.length === 1 ? "scenario" : "scenarios"}` : "";
-  const method =
-    `Means per run; Δ is ${result.labels.headroom} vs ${result.labels.direct} (relative %, or percentage points for ratios, or the difference of the means for counts), ` +
-    `with a ${Math.round(result.confidence * 100)} % bootstrap interval (${result.bootstrap.resamples} resamples, seed ${result.bootstrap.seed}${scenarios.length > 1 ? ", resampled within each scenario" : ""}). ` +
-    "A difference is better or worse when the whole interval lies on one side of zero.";
   const lines = [
-    `# Aggregate over ${result.runs} ${result.runs === 1 ? "run" : "runs"}${scope}`,
+    `# ${aggregateHeading(result)}`,
     "",
     verdictParagraph(result),
     "",
-    method,
+    methodText(result),
     "",
     metricsTable(result, result.metrics),
   ];

@@ -5,7 +5,7 @@
 import { markdownTable } from "markdown-table";
 import { renderGatesMarkdown, type GateResult } from "./gates.js";
 import { cell } from "./render-markdown.js";
-import { figure } from "./render-aggregate.js";
+import { figure } from "./aggregate-text.js";
 import { armDelta, METRICS, type ReportHeadJson } from "./run-metrics.js";
 import type { ReportHead } from "./summarize.js";
 

@@ -8,40 +8,16 @@
  */
 import { readFile } from "node:fs/promises";
 import { InputError } from "./errors.js";
+import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE, skipWhitespace, stringEnd } from "./json-bytes.js";
 import type { ReportHeadJson } from "./run-metrics.js";
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const COLON = 0x3a;
 
 class Malformed extends Error {}
 
-function skipWhitespace(bytes: Buffer, at: number): number {
-  let position = at;
-  while (position < bytes.length) {
-    const byte = bytes[position]!;
-    if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) break;
-    position += 1;
-  }
-  return position;
-}
-
 /** `at` is an opening quote; returns the position after the closing one. */
 function skipString(bytes: Buffer, at: number): number {
-  let position = at + 1;
-  for (;;) {
-    const quote = bytes.indexOf(QUOTE, position);
-    if (quote < 0) throw new Malformed("unterminated string");
-    let backslashes = 0;
-    for (let back = quote - 1; back >= at + 1 && bytes[back] === BACKSLASH; back -= 1) backslashes += 1;
-    if (backslashes % 2 === 0) return quote + 1;
-    position = quote + 1;
-  }
+  const end = stringEnd(bytes, at);
+  if (end < 0) throw new Malformed("unterminated string");
+  return end;
 }
 
 /** Returns the position after the JSON value starting at `at`. */

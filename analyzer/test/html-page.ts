@@ -25,8 +25,8 @@ export interface OpenedReport {
   errors: string[];
 }
 
-/** Open `file` from file:// at a desktop size, recording every request and every error. */
-export async function openReport(browser: Browser, file: string, hash = ""): Promise<OpenedReport> {
+/** Open `file` from file:// at a desktop size, recording every request and every error; `ready` is what to wait for. */
+export async function openReport(browser: Browser, file: string, hash = "", ready = hash ? "#pairs" : "#overview canvas"): Promise<OpenedReport> {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   const requests: string[] = [];
   const errors: string[] = [];
@@ -36,7 +36,7 @@ export async function openReport(browser: Browser, file: string, hash = ""): Pro
     if (message.type() === "error") errors.push(message.text());
   });
   await page.goto(pathToFileURL(file).href + hash);
-  await page.waitForSelector(hash ? "#pairs" : "#overview canvas");
+  await page.waitForSelector(ready);
   return { page, requests, errors };
 }
 

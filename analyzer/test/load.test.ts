@@ -1,8 +1,8 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../src/errors.js";
-import { loadRecords, readLines } from "../src/load.js";
+import { loadRecords, planSegments, readLines } from "../src/load.js";
 import { CANARY, tempDir, v1Record, writeJsonl } from "./helpers.js";
 
 async function collect(file: string) {
@@ -108,5 +108,38 @@ describe("load: streaming JSONL reader", () => {
     let bytes = 0;
     for await (const _line of readLines(file, (n) => (bytes += n))) void _line;
     expect(bytes).toBe(16);
+  });
+});
+
+describe("planSegments", () => {
+  it("cuts a file at line starts, numbering each segment's first line, covering every byte once", async () => {
+    const dir = tempDir();
+    const lines = Array.from({ length: 200 }, (_, i) => `{"n":${i},"pad":"${"x".repeat((i * 37) % 300)}"}`);
+    const file = join(dir, "c.jsonl");
+    writeFileSync(file, `${lines.join("\n")}\n`);
+    const text = readFileSync(file);
+    const segments = await planSegments(file, 2_000);
+    expect(segments.length).toBeGreaterThan(5);
+    expect(segments[0]?.start).toBe(0);
+    expect(segments.at(-1)?.end).toBe(text.length);
+    segments.forEach((segment, i) => {
+      expect(segment.last).toBe(i === segments.length - 1);
+      if (i > 0) expect(segment.start).toBe(segments[i - 1]?.end);
+      expect(text[segment.start - 1] ?? 0x0a).toBe(0x0a);
+      expect(segment.firstLine).toBe(text.subarray(0, segment.start).toString().split("\n").length);
+    });
+    const numbered: number[] = [];
+    for (const segment of segments) for await (const { line, text: t } of readLines(file, undefined, segment)) if (t) numbered.push(line);
+    expect(numbered).toEqual(lines.map((_, i) => i + 1));
+  });
+
+  it("keeps a file smaller than two segments whole, and an empty file as one empty segment", async () => {
+    const dir = tempDir();
+    const small = join(dir, "s.jsonl");
+    writeFileSync(small, '{"a":1}\n{"a":2}\n');
+    expect(await planSegments(small, 1 << 20)).toEqual([{ start: 0, end: 16, firstLine: 1, last: true }]);
+    const empty = join(dir, "e.jsonl");
+    writeFileSync(empty, "");
+    expect(await planSegments(empty, 1)).toEqual([{ start: 0, end: 0, firstLine: 1, last: true }]);
   });
 });

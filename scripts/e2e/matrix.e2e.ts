@@ -3,7 +3,7 @@
  * repeating the lanes (real mitmdump, real Claude Code, mock API, stand-in proxy) — then the final job's
  * aggregate with the default gates, JUnit and step summary. Proves the merge path CI relies on.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -40,6 +40,11 @@ describe("make matrix", () => {
     expect(run.stdout).toMatch(/\*\*Verdict \(headroom vs direct\):\*\* /);
     expect(run.stdout).toContain("# Aggregate over 4 runs, 1 scenario");
     expect(readFileSync(summary, "utf8")).toContain("# Aggregate over 4 runs");
+    // The aggregate's HTML report beside the others, private, its path printed.
+    const html = path.join(out, "aggregate.html");
+    expect(statSync(html).mode & 0o777).toBe(0o600);
+    expect(readFileSync(html, "utf8")).toContain("<title>Differential Network Capture Report</title>");
+    expect(run.stdout).toContain(`HTML report (open in a browser): ${html}`);
     rmSync(scratch, { recursive: true, force: true });
   });
 });

@@ -3,10 +3,11 @@ import type { HtmlPair, HtmlReportData } from "../../src/html-data.js";
 
 export type { AlignedRow, ElementEntry, HtmlPair, HtmlReportData, PackedRow, PairView, TruncatedText, ViewValue } from "../../src/html-data.js";
 
-export function readData(): HtmlReportData {
+/** The data the CLI injected into the page: a network-diff report's, or (`T`) an aggregate's. */
+export function readData<T = HtmlReportData>(): T {
   const element = document.getElementById("report-data");
   if (!element?.textContent) throw new Error("this page carries no report data");
-  return JSON.parse(element.textContent) as HtmlReportData;
+  return JSON.parse(element.textContent) as T;
 }
 
 /** Prompt tokens of a usage: input + cache write + cache read; null without usage. */

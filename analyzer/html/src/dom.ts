@@ -55,3 +55,15 @@ export function relative(a: number | null | undefined, b: number | null | undefi
   const change = ((b - a) / a) * 100;
   return `${change > 0 ? "+" : ""}${change.toFixed(1)} %`;
 }
+
+/** The verdict's Markdown (bold and code spans) as DOM nodes; no HTML is parsed. */
+export function verdictNodes(text: string): Node[] {
+  return text
+    .split(/(\*\*[^*]+\*\*|`+[^`]*`+)/)
+    .filter(Boolean)
+    .map((part) => {
+      if (part.startsWith("**")) return h("strong", null, part.slice(2, -2));
+      if (part.startsWith("`")) return h("code", null, part.replace(/^`+ ?| ?`+$/g, ""));
+      return document.createTextNode(part);
+    });
+}

@@ -5,7 +5,7 @@
  */
 import { CHARTS, TurnCharts } from "./charts.js";
 import type { HtmlPair, HtmlReportData } from "./data.js";
-import { h, num, percent, relative, signed } from "./dom.js";
+import { h, num, percent, relative, signed, verdictNodes } from "./dom.js";
 
 type Lane = "direct" | "headroom";
 
@@ -42,18 +42,6 @@ const PAIRED_ROWS: FigureRow[] = [
   { label: "Cache hit (read / prompt)", path: "cache_hit_ratio", kind: "ratio" },
   { label: "Exchanges with usage", path: "exchanges_with_usage" },
 ];
-
-/** The verdict's Markdown (bold and code spans) as DOM nodes; no HTML is parsed. */
-function verdictNodes(text: string): Node[] {
-  return text
-    .split(/(\*\*[^*]+\*\*|`+[^`]*`+)/)
-    .filter(Boolean)
-    .map((part) => {
-      if (part.startsWith("**")) return h("strong", null, part.slice(2, -2));
-      if (part.startsWith("`")) return h("code", null, part.replace(/^`+ ?| ?`+$/g, ""));
-      return document.createTextNode(part);
-    });
-}
 
 function at(object: unknown, path: string): unknown {
   return path.split(".").reduce<unknown>((value, key) => (value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined), object);

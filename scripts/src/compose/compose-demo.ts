@@ -259,7 +259,7 @@ async function main(): Promise<number> {
     .option("prepare", { type: "boolean", default: true, describe: "run prepare-docker first (engine, Compose plugin, local images); --no-prepare to skip" })
     .option("progress-every", { type: "number", default: 15, describe: "seconds between the lines saying what a running lane waits for" })
     .option("api", { choices: ["mock", "real"] as const, default: "mock" as const, describe: "mock: the offline overlay; real: api.anthropic.com with the real Headroom (needs ANTHROPIC_API_KEY)" })
-    .option("repeat", { type: "number", default: 1, describe: "run the lanes N times, arms interleaved; repetition i goes to <captures>/runs/<i>/, then <captures>/aggregate.md / .json" })
+    .option("repeat", { type: "number", default: 1, describe: "run the lanes N times, arms interleaved; repetition i goes to <captures>/runs/<i>/, then <captures>/aggregate.md / .json / .html" })
     .check((args) => (Number.isInteger(args.repeat) && args.repeat >= 1) || `--repeat must be a whole number of 1 or more, got ${String(args.repeat)}`)
     .epilog("Exit codes: 0 success; 1 a step failed; 2 bad usage; 130 / 143 stopped by Ctrl-C / SIGTERM (after `docker compose down -v`).")
     .strict()
@@ -293,7 +293,9 @@ async function main(): Promise<number> {
         return result.ok;
       },
     });
-    if (outcome.aggregate) process.stdout.write(`\nAggregate: ${outcome.aggregate.markdown}\n\n${aggregateVerdict(outcome.aggregate.markdown)}\n`);
+    if (outcome.aggregate) {
+      process.stdout.write(`\nAggregate: ${outcome.aggregate.markdown}\nHTML report (open in a browser): ${outcome.aggregate.html}\n\n${aggregateVerdict(outcome.aggregate.markdown)}\n`);
+    }
     return outcome.ok ? 0 : 1;
   }
   const result = await runComposeDemo({ ...options, capturesDir: path.resolve(argv.captures), prepare: argv.prepare });

@@ -47,7 +47,7 @@ async function main(): Promise<number> {
     })
     .option("timeout", { type: "number", default: 300, describe: "seconds each Claude Code run may take; then its whole process group (tool subprocesses too) is ended" })
     .option("progress-every", { type: "number", default: 15, describe: "seconds between the lines saying what a running lane waits for" })
-    .option("repeat", { type: "number", default: 1, describe: "run every lane N times, arms interleaved; repetition i goes to captures/runs/<i>/, then captures/aggregate.md / .json" })
+    .option("repeat", { type: "number", default: 1, describe: "run every lane N times, arms interleaved; repetition i goes to captures/runs/<i>/, then captures/aggregate.md / .json / .html" })
     .epilog(
       [
         "Environment (as in Compose): CLAUDE_COMMAND, CLAUDE_PROMPT, CLAUDE_DIRECT_ARGS, CLAUDE_HEADROOM_ARGS (default: the scenario's),",
@@ -128,7 +128,8 @@ async function runRepetitions(
     },
   });
   if (outcome.aggregate) {
-    process.stdout.write(`\nRepetitions: ${outcome.runsDir}/<i>/\nAggregate: ${outcome.aggregate.markdown}\n          ${outcome.aggregate.json}\n\n`);
+    process.stdout.write(`\nRepetitions: ${outcome.runsDir}/<i>/\nAggregate: ${outcome.aggregate.markdown}\n          ${outcome.aggregate.json}\n`);
+    process.stdout.write(`HTML report (open in a browser): ${outcome.aggregate.html}\n\n`);
     process.stdout.write(`${aggregateVerdict(outcome.aggregate.markdown)}\n`);
   }
   if (outcome.failed.length) process.stdout.write(`\nFailed repetitions: ${outcome.failed.join(", ")}\n`);

@@ -31,7 +31,7 @@ export interface RepeatResult {
   runsDir: string;
   failed: number[];
   /** The aggregate over the repetitions that succeeded. */
-  aggregate?: { markdown: string; json: string };
+  aggregate?: AggregateFiles;
 }
 
 /** The folder repetition `index` (1-based) writes to. */
@@ -77,16 +77,24 @@ export async function runRepeated(options: RepeatOptions): Promise<RepeatResult>
   return result;
 }
 
-/** `headroom-analyze aggregate` over runs/: aggregate.md and aggregate.json beside it. */
-export async function aggregateRuns(capturesDir: string, extra: string[] = []): Promise<{ markdown: string; json: string }> {
+/** What the aggregate over runs/ writes beside it. */
+export interface AggregateFiles {
+  markdown: string;
+  json: string;
+  html: string;
+}
+
+/** `headroom-analyze aggregate` over runs/: aggregate.md, aggregate.json and aggregate.html beside it. */
+export async function aggregateRuns(capturesDir: string, extra: string[] = []): Promise<AggregateFiles> {
   const markdown = path.join(capturesDir, "aggregate.md");
   const json = path.join(capturesDir, "aggregate.json");
-  const run = await execa(process.execPath, [ANALYZER_CLI, "aggregate", path.join(capturesDir, "runs"), "-o", markdown, "--json-output", json, "--quiet", ...extra], {
+  const html = path.join(capturesDir, "aggregate.html");
+  const run = await execa(process.execPath, [ANALYZER_CLI, "aggregate", path.join(capturesDir, "runs"), "-o", markdown, "--json-output", json, "--html-output", html, "--quiet", ...extra], {
     reject: false,
     stdin: "ignore",
   });
   if (run.exitCode !== 0) throw new Error(`headroom-analyze aggregate failed (exit ${run.exitCode}): ${String(run.stderr).trim()}`);
-  return { markdown, json };
+  return { markdown, json, html };
 }
 
 /** The aggregate's verdict paragraph, for printing to the terminal. */

@@ -88,11 +88,12 @@ async function runMatrix(args: RunArgs): Promise<number> {
   const stepSummary = process.env.GITHUB_STEP_SUMMARY ? ["--github-step-summary"] : [];
   const aggregate = await execa(
     process.execPath,
-    [ANALYZER_CLI, "aggregate", args.out, "-o", markdown, "--json-output", path.join(args.out, "aggregate.json"), "--junit", path.join(args.out, "junit.xml"), "--quiet", ...stepSummary, ...gates],
+    [ANALYZER_CLI, "aggregate", args.out, "-o", markdown, "--json-output", path.join(args.out, "aggregate.json"), "--html-output", path.join(args.out, "aggregate.html"), "--junit", path.join(args.out, "junit.xml"), "--quiet", ...stepSummary, ...gates],
     { reject: false, stdin: "ignore", stdout: "inherit", stderr: "inherit" },
   );
   if (aggregate.exitCode === 0 || aggregate.exitCode === 3) {
-    process.stdout.write(`\n${readFileSync(markdown, "utf8")}\nMatrix: ${jobs.length} jobs, aggregate in ${args.out}/aggregate.md, .json and junit.xml\n`);
+    process.stdout.write(`\n${readFileSync(markdown, "utf8")}\nMatrix: ${jobs.length} jobs, aggregate in ${args.out}/aggregate.md, .json, .html and junit.xml\n`);
+    process.stdout.write(`HTML report (open in a browser): ${path.join(args.out, "aggregate.html")}\n`);
   }
   if (failed.length) {
     process.stdout.write(`Failed jobs: ${failed.join(", ")}\n`);
