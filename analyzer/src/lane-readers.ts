@@ -183,13 +183,17 @@ class SegmentReaders {
   /** All segments of a lane are in: the lane in capture order, or its first error in file order. */
   private finish(lane: LaneState): void {
     const parts = lane.parts as SegmentResult[];
+    const { resolve, reject } = lane;
+    // The lane is the caller's now: nothing here may keep it (a worker's handle keeps this object until the worker has exited).
+    lane.parts = [];
+    lane.resolve = lane.reject = () => undefined;
     const failure = parts.find((part) => part.error !== undefined);
     if (failure) {
-      lane.reject(failure.error);
+      reject(failure.error);
       return;
     }
     const exchanges = parts.flatMap((part) => part.exchanges);
-    lane.resolve({
+    resolve({
       name: lane.name,
       file: lane.file,
       exchanges: inCaptureOrder(exchanges),
