@@ -78,6 +78,12 @@ export function scanArray(line: Buffer, start: number, from: number, ends: numbe
   return -1;
 }
 
+/** Whether the key pattern found at `at` is JSON syntax: after `{` or `,`, not inside a string (where its quote would follow a backslash). */
+function isKey(line: Buffer, at: number): boolean {
+  const before = line[at - 1];
+  return before === COMMA || before === OPEN_BRACE;
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -96,21 +102,26 @@ class KeyMemory {
     this.placeholderJson = JSON.stringify(this.placeholder);
   }
 
-  /** Where the arrays of this key start in the line (at the `[`), for keys that are JSON syntax (after `{` or `,`). */
-  *arrays(line: Buffer): Generator<number> {
+  /**
+   * Where the arrays of this key start in the line (at the `[`), for keys that are JSON syntax
+   * (after `{` or `,`): from `from` to the end, then from the start up to `from`.
+   */
+  *arrays(line: Buffer, from = 0): Generator<number> {
     const pattern = this.pattern;
-    for (let at = line.indexOf(pattern); at !== -1; at = line.indexOf(pattern, at + pattern.length)) {
-      const before = line[at - 1];
-      if (before === COMMA || before === OPEN_BRACE) yield at + pattern.length - 1;
+    for (let at = line.indexOf(pattern, from); at !== -1; at = line.indexOf(pattern, at + pattern.length)) {
+      if (isKey(line, at)) yield at + pattern.length - 1;
+    }
+    for (let at = from > 0 ? line.indexOf(pattern) : -1; at !== -1 && at < from; at = line.indexOf(pattern, at + pattern.length)) {
+      if (isKey(line, at)) yield at + pattern.length - 1;
     }
   }
 
-  /** The longest run of remembered leading elements found in the line, if worth reusing. */
-  find(line: Buffer): Splice | undefined {
+  /** The longest run of remembered leading elements found in the line (searched for from `from` on first), if worth reusing. */
+  find(line: Buffer, from: number): Splice | undefined {
     let best: Splice | undefined;
     if (this.known.length === 0) return undefined;
     // The first array under this key that repeats remembered elements: the body's, nearly always (the parsed record tells).
-    for (const start of this.arrays(line)) {
+    for (const start of this.arrays(line, from)) {
       for (const known of this.known) {
         const count = equalElements(line, start, known);
         if (count === 0) continue;
@@ -186,7 +197,8 @@ function equalElements(line: Buffer, start: number, known: KnownArray): number {
 
 /** The prompt arrays of one reader (one lane, or one segment of it), remembered by their bytes. */
 export class RepeatedArrays {
-  private readonly memories = ["tools", "system", "messages"].map((key) => new KeyMemory(key));
+  /** In the order Claude Code sends them, so each key is looked for after the one before. */
+  private readonly memories = ["messages", "system", "tools"].map((key) => new KeyMemory(key));
 
   /**
    * The record on `line` (UTF-8, no line ending), parsed with remembered elements reused; undefined
@@ -236,7 +248,14 @@ export class RepeatedArrays {
 
   /** The runs to reuse, in line order, none inside another. */
   private splices(line: Buffer): Splice[] {
-    const found = this.memories.map((memory) => memory.find(line)).filter((splice): splice is Splice => splice !== undefined);
+    const found: Splice[] = [];
+    let from = 0;
+    for (const memory of this.memories) {
+      const splice = memory.find(line, from);
+      if (!splice) continue;
+      found.push(splice);
+      from = splice.start + splice.end;
+    }
     found.sort((a, b) => a.start - b.start);
     const out: Splice[] = [];
     for (const splice of found) {
