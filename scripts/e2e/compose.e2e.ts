@@ -13,16 +13,13 @@ import { COMPOSE_DIR, LOCAL_IMAGES, runComposeDemo, type ComposeDemoResult } fro
 import { freePort } from "../src/lanes/processes.js";
 import { ANALYZER_CLI, REPO_ROOT } from "../src/lanes/repo.js";
 import { tempDir } from "../test/temp.js";
+import { isMessages, readCapture } from "./captures.js";
 
 const CANARY_KEY = `sk-ant-canary-compose-${process.pid}-DO-NOT-LEAK`;
 const PROXY_TOKEN = `proxy-token-canary-${process.pid}`;
 const PROJECT = `headroom-capture-e2e-${process.pid}`;
 
-const readJsonl = (file: string) =>
-  readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as { method: string; url: string; response_status: number | null });
+const readJsonl = (file: string) => readCapture<{ method: string; url: string; response_status: number | null }>(file);
 
 async function docker(args: string[], env: Record<string, string> = {}) {
   return execa("docker", args, { cwd: COMPOSE_DIR, env, reject: false, stdin: "ignore" });
@@ -116,7 +113,7 @@ describe("the offline overlay end to end on a real Docker engine", () => {
     for (const lane of ["direct", "headroom-client", "headroom-upstream"]) {
       const file = path.join(captures, `${lane}.jsonl`);
       expect(statSync(file).mode & 0o777, file).toBe(0o600);
-      const messages = readJsonl(file).filter((r) => r.method === "POST" && new URL(r.url).pathname === "/v1/messages");
+      const messages = readJsonl(file).filter(isMessages);
       expect(messages.length, lane).toBeGreaterThanOrEqual(2);
       expect(messages.every((r) => r.response_status === 200)).toBe(true);
     }
@@ -287,12 +284,7 @@ describe("the real Headroom proxy in Compose, offline (compose.real-headroom.yml
   const work = tempDir("headroom-compose-real-");
   const captures = path.join(work, "captures");
   let result: ComposeDemoResult;
-  const messages = (lane: string) =>
-    readFileSync(path.join(captures, `${lane}.jsonl`), "utf8")
-      .split("\n")
-      .filter((line) => line.trim() !== "")
-      .map((line) => JSON.parse(line) as { method: string; url: string; request_body_size: number })
-      .filter((r) => r.method === "POST" && new URL(r.url).pathname === "/v1/messages");
+  const messages = (lane: string) => readCapture<{ method: string; url: string; request_body_size: number }>(path.join(captures, `${lane}.jsonl`)).filter(isMessages);
 
   beforeAll(async () => {
     result = await runComposeDemo({

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT } from "../src/lanes/repo.js";
+import { isMessages, readCapture } from "./captures.js";
 import { processesMentioning } from "./processes.js";
 import { tempDir } from "../test/temp.js";
 import { launchBrowser, openReport, reportFigure, screenshot, shownFigures } from "../../analyzer/test/html-page.js";
@@ -29,13 +30,6 @@ interface CaptureRecord {
   usage: Record<string, number | null> | null;
 }
 
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as T);
-
-const isMessages = (r: CaptureRecord) => r.method === "POST" && new URL(r.url).pathname === "/v1/messages";
 const carriesToolResult = (r: CaptureRecord) =>
   JSON.stringify(r.request_json?.messages?.at(-1)?.content ?? "").includes('"tool_result"');
 
@@ -51,7 +45,7 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
   const captures = path.join(work, "captures");
   const runDir = path.join(work, "run");
   let run: { exitCode: number | undefined; stdout: string; stderr: string };
-  const lane = (name: string) => readJsonl<CaptureRecord>(path.join(captures, `${name}.jsonl`));
+  const lane = (name: string) => readCapture<CaptureRecord>(path.join(captures, `${name}.jsonl`));
 
   beforeAll(async () => {
     const result = await execa(RUNNER[0], [...RUNNER.slice(1), "--captures", captures, "--run-dir", runDir, "--baseline"], {
@@ -83,7 +77,7 @@ describe("make demo: both lanes offline with the real Claude Code CLI", () => {
   });
 
   test("the direct lane's captures are byte-faithful: every body hash is one the mock received", () => {
-    const received = new Set(readJsonl<{ sha256: string }>(path.join(captures, "mock-requests.jsonl")).map((d) => d.sha256));
+    const received = new Set(readCapture<{ sha256: string }>(path.join(captures, "mock-requests.jsonl")).map((d) => d.sha256));
     const direct = lane("direct");
     expect(direct.length).toBeGreaterThan(0);
     for (const record of direct) expect(received, `${record.url} #${record.sequence}`).toContain(record.request_body_sha256);
@@ -226,7 +220,7 @@ describe("the runner stops everything it started", () => {
     const files = filesUnder(path.join(work, "captures"));
     expect(files.length).toBeGreaterThanOrEqual(5);
     for (const file of files) expect(readFileSync(file, "latin1").includes(token), file).toBe(false);
-    const [first] = readJsonl<CaptureRecord>(path.join(work, "captures", "direct.jsonl")).filter(isMessages);
+    const [first] = readCapture<CaptureRecord>(path.join(work, "captures", "direct.jsonl")).filter(isMessages);
     const auth = Object.entries(first!.request_headers).find(([name]) => name.toLowerCase() === "authorization");
     expect(auth?.[1]).toBe("<redacted>");
   });
@@ -278,7 +272,7 @@ describe("the runner stops everything it started", () => {
     const block = stdout.split("-- last errors of the direct lane's proxies\n")[1]?.split("\n== ")[0] ?? "";
     expect(block, stdout).toMatch(/^mitm-direct \(log\):\n( {2}.*\n)* {2}.*error establishing server connection: .*Name or service not known/m);
     // The lane recorded the failed request, once, with its cause.
-    const records = readFileSync(path.join(work, "captures", "direct.jsonl"), "utf8").split("\n").filter(Boolean).map((line) => JSON.parse(line) as { url: string; error: { message: string } | null });
+    const records = readCapture<{ url: string; error: { message: string } | null }>(path.join(work, "captures", "direct.jsonl"));
     expect(records.filter((r) => r.url.includes("api.no-such-host.invalid") && /Name or service not known/.test(r.error?.message ?? ""))).toHaveLength(1);
     expect(processesMentioning(work)).toEqual([]);
   });

@@ -13,6 +13,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { REPO_ROOT } from "../src/lanes/repo.js";
+import { isMessages, readCapture } from "./captures.js";
 import { processesMentioning } from "./processes.js";
 
 const RUNNER = [process.execPath, "--import", "tsx", path.join(REPO_ROOT, "scripts/src/lanes/cli.ts")] as const;
@@ -25,12 +26,6 @@ interface CaptureRecord {
   request_json?: { messages?: Array<{ role: string; content: unknown }> };
 }
 
-const readJsonl = <T>(file: string): T[] =>
-  readFileSync(file, "utf8")
-    .split("\n")
-    .filter((line) => line.trim() !== "")
-    .map((line) => JSON.parse(line) as T);
-const isMessages = (r: CaptureRecord) => r.method === "POST" && new URL(r.url).pathname === "/v1/messages";
 const messageBytes = (records: CaptureRecord[]) => records.filter(isMessages).reduce((sum, r) => sum + r.request_body_size, 0);
 
 interface ProxyAccountJson {
@@ -66,7 +61,7 @@ describe("make demo-headroom: the real Headroom proxy compresses the realistic s
   const captures = path.join(work, "captures");
   const runDir = path.join(work, "run");
   let run: { exitCode: number | undefined; stdout: string; stderr: string };
-  const lane = (name: string) => readJsonl<CaptureRecord>(path.join(captures, `${name}.jsonl`));
+  const lane = (name: string) => readCapture<CaptureRecord>(path.join(captures, `${name}.jsonl`));
   const json = <T>(name: string) => JSON.parse(readFileSync(path.join(captures, name), "utf8")) as T;
 
   beforeAll(async () => {
