@@ -1,17 +1,12 @@
 /** `aggregate --html-output`: the file (private, self-contained, the JSON's figures, every run), and its command-line errors. */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { aggregateReports, reportFiles, type AggregateRun } from "../src/aggregate.js";
 import type { HtmlAggregateData } from "../src/html-aggregate-data.js";
 import { report, writeRuns } from "./aggregate-fixture.js";
 import { expectOneLineError, runCli, tempDir } from "./helpers.js";
-
-function pageData(file: string): HtmlAggregateData {
-  const match = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(readFileSync(file, "utf8"));
-  if (!match) throw new Error("no report data in the page");
-  return JSON.parse(match[1] as string) as HtmlAggregateData;
-}
+import { expectPrivateSelfContainedPage, pageData } from "./html-file.js";
 
 /** Three runs of one scenario; the first has its own report.html beside its report.json, as the runner writes. */
 function threeRuns(): { dir: string; runs: string } {
@@ -27,14 +22,8 @@ describe("aggregate --html-output", () => {
     const html = join(dir, "out", "aggregate.html");
     const json = join(dir, "aggregate.json");
     const result = runCli(["aggregate", runs, "-o", join(dir, "aggregate.md"), "--json-output", json, "--html-output", html, "--fail-on", "errors > 0"]);
-    expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).toContain(`Wrote HTML report: ${html}`);
-    expect(statSync(html).mode & 0o777).toBe(0o600);
-    const text = readFileSync(html, "utf8");
-    expect(text).toContain("<title>Differential Network Capture Report</title>");
-    expect(text).toContain("default-src 'none'");
-    expect(text).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(http/i);
-    const data = pageData(html);
+    expectPrivateSelfContainedPage(result, html);
+    const data = pageData<HtmlAggregateData>(html);
     expect(data.aggregate).toEqual(JSON.parse(readFileSync(json, "utf8")));
     expect(data.subtitle).toBe("Aggregate over 3 runs, 1 scenario");
     expect(data.verdict).toBe(readFileSync(join(dir, "aggregate.md"), "utf8").split("\n").find((line) => line.startsWith("**Verdict")));

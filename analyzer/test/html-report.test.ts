@@ -9,6 +9,7 @@ import { HtmlCollector, writeHtmlReport } from "../src/html-report.js";
 import { networkDiff } from "../src/pipeline.js";
 import type { HtmlReportData } from "../src/html-data.js";
 import { ANALYZER, CANARY_VALUES, expectOneLineError, runCli, tempDir } from "./helpers.js";
+import { expectPrivateSelfContainedPage, pageData } from "./html-file.js";
 import { SHORT_RESULT, writeSessionPair } from "./html-fixture.js";
 
 const dirs: string[] = [];
@@ -19,14 +20,6 @@ const ids = new Map<string, number>();
 function ref(key: string, name = "user"): ElementRef {
   if (!ids.has(key)) ids.set(key, ids.size);
   return { key, id: ids.get(key) as number, name, metadata: false };
-}
-
-/** The data a report page carries, read back from the file. */
-export function pageData(file: string): HtmlReportData {
-  const html = readFileSync(file, "utf8");
-  const match = /<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/.exec(html);
-  if (!match) throw new Error("no report data in the page");
-  return JSON.parse(match[1] as string) as HtmlReportData;
 }
 
 function report(extra: string[] = []) {
@@ -64,14 +57,8 @@ describe("alignment for the side-by-side view", () => {
 describe("--html-output", () => {
   test("writes one private (0600) self-contained page whose figures are the JSON report's", () => {
     const { html, json, result } = report();
-    expect(result.status, result.stderr).toBe(0);
-    expect(result.stderr).toContain(`Wrote HTML report: ${html}`);
-    expect(statSync(html).mode & 0o777).toBe(0o600);
-    const text = readFileSync(html, "utf8");
-    expect(text).toContain("<title>Differential Network Capture Report</title>");
-    expect(text).toContain("default-src 'none'");
-    expect(text).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(http/i);
-    const data = pageData(html);
+    expectPrivateSelfContainedPage(result, html);
+    const data = pageData<HtmlReportData>(html);
     const jsonReport = JSON.parse(readFileSync(json, "utf8"));
     expect(data.summary).toEqual(jsonReport.summary);
     expect(data.pairs).toHaveLength(jsonReport.paired.length);
@@ -80,7 +67,7 @@ describe("--html-output", () => {
   });
 
   test("the last turn's view: tools by name (moved, added), the inserted message alone, the shortened tool result changed", () => {
-    const data = pageData(report().html);
+    const data = pageData<HtmlReportData>(report().html);
     const view = data.pairs[4]?.view;
     const rows = (name: string) => unpackRows(view?.arrays.find((array) => array.name === name)?.rows ?? []);
     expect(rows("tools").map((row) => [data.elements[(row.direct ?? row.headroom)?.[1] ?? -1]?.label, row.state])).toEqual([
@@ -97,15 +84,15 @@ describe("--html-output", () => {
 
   test("--html-bodies changed (default) carries values of differing elements only; all carries every one; none carries none", () => {
     const values = (data: HtmlReportData) => Object.values(data.elements).filter((entry) => entry.value !== null).length;
-    const changed = pageData(report().html);
+    const changed = pageData<HtmlReportData>(report().html);
     const same = unpackRows(changed.pairs[4]?.view?.arrays.find((array) => array.name === "messages")?.rows ?? [])[0];
     expect(same?.state).toBe("same");
     expect(changed.elements[same?.direct?.[1] ?? -1]?.value).toBeNull();
     expect(changed.bodies.mode).toBe("changed");
-    const all = pageData(report(["--html-bodies", "all"]).html);
+    const all = pageData<HtmlReportData>(report(["--html-bodies", "all"]).html);
     expect(values(all)).toBe(all.elements.length);
     expect(values(all)).toBeGreaterThan(values(changed));
-    const none = pageData(report(["--html-bodies", "none"]).html);
+    const none = pageData<HtmlReportData>(report(["--html-bodies", "none"]).html);
     expect(values(none)).toBe(0);
     expect(none.pairs[4]?.view?.arrays.length).toBe(3);
   });
@@ -123,11 +110,11 @@ describe("--html-output", () => {
     expect(statSync(file).size).toBeLessThanOrEqual(budget);
     expect(data.bodies.left_out).toBeGreaterThan(0);
     expect(data.elements.some((element) => element.value !== null)).toBe(true);
-    expect(pageData(file).pairs).toHaveLength(5);
+    expect(pageData<HtmlReportData>(file).pairs).toHaveLength(5);
   });
 
   test("a pair that failed or lacks usage carries a warning", () => {
-    const data = pageData(report().html);
+    const data = pageData<HtmlReportData>(report().html);
     expect(data.pairs[3]?.warnings.join(" ")).toMatch(/headroom failed/);
     expect(data.pairs[1]?.warnings).toEqual([]);
   });
@@ -138,7 +125,7 @@ describe("--html-output", () => {
     const text = readFileSync(html, "utf8");
     for (const canary of CANARY_VALUES) expect(text).not.toContain(canary);
     expect(text).not.toContain('document.title="pwned"</script>');
-    expect(JSON.stringify(pageData(html).elements)).toContain('</script><script>document.title=\\"pwned\\"');
+    expect(JSON.stringify(pageData<HtmlReportData>(html).elements)).toContain('</script><script>document.title=\\"pwned\\"');
   });
 
   test("bad --html-bodies and an HTML path that is an input or another report are command-line errors (64)", () => {
