@@ -18,7 +18,7 @@ import { InputError } from "./errors.js";
 import type { Exchange, Lane } from "./exchange.js";
 import { remapLeaves } from "./json-leaves.js";
 import { planSegments, type Segment } from "./load.js";
-import type { LaneMessage, LaneTask, SegmentTask } from "./lane-worker.js";
+import type { LaneMessage, SegmentTask } from "./lane-worker.js";
 import { inCaptureOrder, type NormalizeContext } from "./normalize.js";
 import { readExchanges, readLane, type ReadOptions } from "./read-lane.js";
 import { shareStrings } from "./shared-strings.js";
@@ -59,6 +59,11 @@ interface SegmentResult {
   warnings: string[];
   bytes: number;
   error?: unknown;
+}
+
+/** A segment's result before anything is read. */
+function nothingRead(error?: unknown): SegmentResult {
+  return { exchanges: [], warnings: [], bytes: 0, error };
 }
 
 interface Job {
@@ -133,7 +138,7 @@ class SegmentReaders {
         segments = await planSegments(lane.file, this.options.segmentBytes ?? SEGMENT_BYTES);
       } catch (error) {
         lane.open = 0;
-        lane.parts = [{ exchanges: [], warnings: [], bytes: 0, error }];
+        lane.parts = [nothingRead(error)];
         this.finish(lane);
         continue;
       }
@@ -161,7 +166,7 @@ class SegmentReaders {
   private nextJob(): Job | undefined {
     for (let job = this.queue.shift(); job; job = this.queue.shift()) {
       if (!job.lane.failed) return job;
-      this.record(job, { exchanges: [], warnings: [], bytes: 0 });
+      this.record(job, nothingRead());
     }
     return undefined;
   }
@@ -207,8 +212,8 @@ class SegmentReaders {
  * Read `job`'s segment in this thread into `result`; progress and warnings are passed on only
  * past what `reported` already holds (a segment read again after its worker failed).
  */
-async function readHere(job: Job, context: NormalizeContext, options: ReadOptions, reported: SegmentResult = { exchanges: [], warnings: [], bytes: 0 }): Promise<SegmentResult> {
-  const result: SegmentResult = { exchanges: [], warnings: [], bytes: 0 };
+async function readHere(job: Job, context: NormalizeContext, options: ReadOptions, reported: SegmentResult = nothingRead()): Promise<SegmentResult> {
+  const result = nothingRead();
   try {
     const reading = readExchanges(job.task.file, context, {
       segment: job.task.segment,
@@ -236,7 +241,7 @@ class ReaderThread {
   private theirPaths: string[] = [];
   private memo = new Int32Array(0);
   private job: Job | null = null;
-  private result: SegmentResult = { exchanges: [], warnings: [], bytes: 0 };
+  private result = nothingRead();
 
   constructor(
     private readonly context: NormalizeContext,
@@ -246,9 +251,8 @@ class ReaderThread {
 
   start(job: Job): void {
     this.job = job;
-    this.result = { exchanges: [], warnings: [], bytes: 0 };
-    const message: LaneTask = { type: "read", task: job.task };
-    this.thread().postMessage(message);
+    this.result = nothingRead();
+    this.thread().postMessage(job.task);
   }
 
   stop(): void {

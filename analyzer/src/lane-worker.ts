@@ -16,16 +16,10 @@ import type { Segment } from "./load.js";
 import { createContext, type NormalizeContext } from "./normalize.js";
 import { readExchanges } from "./read-lane.js";
 
-/** One segment of a capture to read. */
+/** What the main thread sends: one segment of a capture to read (one at a time; the worker is ended by terminate()). */
 export interface SegmentTask {
   file: string;
   segment: Segment;
-}
-
-/** What the main thread sends: a segment to read (the worker reads one at a time; it is ended by terminate()). */
-export interface LaneTask {
-  type: "read";
-  task: SegmentTask;
 }
 
 /** What the worker sends, about the segment it is reading. */
@@ -93,5 +87,5 @@ async function readSegment(port: NonNullable<typeof parentPort>, state: WorkerSt
 if (parentPort) {
   const port = parentPort;
   const state: WorkerState = { context: createContext(), pathsSent: 0 };
-  port.on("message", (task: LaneTask) => void readSegment(port, state, task.task));
+  port.on("message", (task: SegmentTask) => void readSegment(port, state, task));
 }

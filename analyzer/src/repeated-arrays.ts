@@ -133,7 +133,7 @@ class KeyMemory {
     return undefined;
   }
 
-  /** Remember the array at `start` in the line, whose leading `reused` elements are those of `from`, and what it parsed to. */
+  /** Remember the array at `start` in the line and what it parsed to; with `from`, its leading elements are the ones that splice reused. */
   remember(line: Buffer, start: number, value: unknown[], from?: Splice): void {
     const ends = from ? from.known.ends.slice(0, from.count) : [];
     // After reused elements comes a `,` (more elements, scanned from after it) or the closing `]`.
@@ -220,8 +220,8 @@ export class RepeatedArrays {
     } catch {
       return undefined;
     }
-    const body = isObject(record) ? record.request_json : undefined;
-    if (!isObject(record) || !isObject(body)) return undefined;
+    if (!isObject(record) || !isObject(record.request_json)) return undefined;
+    const body = record.request_json;
     const arrays: unknown[][] = [];
     for (const splice of splices) {
       const array = body[splice.memory.key];
@@ -232,7 +232,7 @@ export class RepeatedArrays {
       const array = splice.known.value.slice(0, splice.count).concat((arrays[i] as unknown[]).slice(1));
       body[splice.memory.key] = array;
       splice.memory.reused();
-      // Shifted by the splices before it, the array starts where the line has it.
+      // Remembered by its bytes in the line (splice.start is a place in the line, not in the parsed text).
       splice.memory.remember(line, splice.start, array, splice);
     });
     for (const memory of this.memories) if (!splices.some((splice) => splice.memory === memory)) memory.learn(line, body[memory.key]);
