@@ -18,9 +18,9 @@ from mitmproxy.addonmanager import Loader
 
 from .capture_file import highest_sequence
 from .errors import classify_error
+from .handover import Writer
 from .options import OPTIONS, Config, ConfigError, config_from_options, option_defaults, with_secrets_from_env
 from .record import ExchangeSnapshot, ResponseSnapshot, is_event_stream
-from .writer import Writer
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +166,7 @@ class Capture:
         except OSError as e:
             logger.warning("capture: cannot read %s to continue its numbering: %s", config.output, e)
         self.writer = Writer(config)
+        self.writer.start()
 
     def running(self) -> None:
         if self.config is not None:

@@ -3,42 +3,41 @@ Records are built and appended off mitmproxy's event loop, in a writer process.
 
 Why a process and not a thread: parsing a request's JSON, serializing the record and hashing hold Python's GIL,
 so in a thread they would still stall the event loop that moves the traffic. The hooks only snapshot what they
-need (header tuples and body bytes, no copies) and put it on a queue; a sender thread pickles each message onto
-the writer's stdin; the writer builds each record and appends it, in the order the messages were sent (one
-writer per file, one O_APPEND write per line).
+need (header tuples and body bytes, no copies) and `put` it (handover.py); once the event loop has finished its current step
+(the response or chunk is then on its way), the message goes into the writer's stdin in one non-blocking writev,
+large bodies through a ring of shared memory (body_ring.py); the writer builds each record and appends it, in the
+order the messages were sent (one writer per file, one O_APPEND write per line).
 
-The writer runs at a lower CPU priority (nice 10): where the machine has no idle core, the traffic comes first.
-It exits when its stdin closes: at `done`, or when mitmdump dies for any reason. The signal that stops a lane
-(Ctrl-C in a terminal, the lane runner's or a supervisor's kill of mitmdump's process group) must stop mitmdump
-only: mitmdump then runs `done`, and the writer writes everything queued before it exits. So the writer runs in
-a process group of its own, and ignores SIGINT and SIGTERM. It also starts with both blocked (the sender thread
-that starts it blocks them, and a process inherits its starter's mask), so that one arriving while it is still
-starting Python, before it can ignore them, waits and is then discarded: a writer started for a lane's first
-record, a failed CONNECT say, is still starting (a few hundred milliseconds on a busy machine) when a lane is
-stopped the moment its client gives up, and would otherwise die with that record in its pipe.
+The writer takes only CPU time that would otherwise be idle: where the machine has no idle core, the traffic comes
+first. It is started with the lane, and exits when its stdin closes: at `done`, or when mitmdump dies for any
+reason. The signal that stops a lane (Ctrl-C in a terminal, the lane runner's or a supervisor's kill of mitmdump's
+process group) must stop mitmdump only: mitmdump then runs `done`, and the writer writes everything handed to it
+before it exits. So the writer runs in a process group of its own, and ignores SIGINT and SIGTERM. It also starts
+with both blocked (they are blocked around its start, and a process inherits its starter's mask), so that one
+arriving while it is still starting Python, before it can ignore them, waits and is then discarded: otherwise a
+lane stopped the moment it starts, its client having given up on a failed CONNECT say, would lose that record.
 Its log lines travel back over its stdout and are logged by mitmdump, so they look like every other log line.
 
-Messages, in order, each a pickled tuple behind a 4-byte length:
+Messages, in order, each a pickled (message, body places) behind a 4-byte length, then the bodies that go in the
+pipe:
   ("config", Config)  ("stream", sequence, content_encoding)  ("chunk", sequence, bytes)
   ("record", ExchangeSnapshot)  ("flush", token)
 and back: ("log", level, text)  ("flushed", token).
 """
 
 import contextlib
-import fcntl
 import logging
 import os
 import pickle
-import queue
 import signal
 import struct
-import subprocess
 import sys
 import threading
 from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
+from .body_ring import BodyRing
 from .capture_file import CaptureFile
 from .options import Config
 from .record import ExchangeSnapshot, StreamState, build_line
@@ -47,24 +46,45 @@ logger = logging.getLogger(__name__)
 
 ADDONS_DIR = Path(__file__).resolve().parent.parent
 FRAME = struct.Struct(">I")
-STOP = None  # put on the queue: close the writer's stdin once everything before it is sent
+
+
+# Where a message's body travels: None (no body), its length (in the pipe, after the head), or (position, length)
+# in the body ring.
+BodySpec = int | tuple[int, int] | None
+
+# Bodies shorter than this go in the pipe: for them a pipe write is as cheap as the ring.
+RING_MIN_BYTES = 16 << 10
+
+
+def encode_frame(message: tuple[Any, ...], ring: BodyRing | None = None) -> list[bytes]:
+    """
+    One message as the pieces to write: the framed pickled head, then the bodies that go in the pipe, as they are.
+    Bodies travel outside the pickle so that a megabyte request is copied once, not first into a pickle as well;
+    with a ring, a large body is copied into it instead of into the pipe.
+    """
+    head, blobs = detach_bodies(message)
+    specs: list[BodySpec] = []
+    inline: list[bytes] = []
+    for blob in blobs:
+        position = ring.place(blob) if ring is not None and blob and len(blob) >= RING_MIN_BYTES else None
+        if blob is None:
+            specs.append(None)
+        elif position is not None:
+            specs.append((position, len(blob)))
+        else:
+            specs.append(len(blob))
+            if blob:
+                inline.append(blob)
+    data = pickle.dumps((head, specs), protocol=pickle.HIGHEST_PROTOCOL)
+    return [FRAME.pack(len(data)) + data, *inline]
 
 
 def write_frame(out: IO[bytes], message: tuple[Any, ...]) -> None:
-    """
-    One message: a pickled head, then the bodies it carries as they are. Bodies travel outside the pickle so that
-    a megabyte request is copied once, into the pipe, and not first into a pickle as well.
-    """
-    head, blobs = detach_bodies(message)
-    data = pickle.dumps((head, [-1 if blob is None else len(blob) for blob in blobs]), protocol=pickle.HIGHEST_PROTOCOL)
-    out.write(FRAME.pack(len(data)))
-    out.write(data)
-    for blob in blobs:
-        if blob:
-            out.write(blob)
+    for piece in encode_frame(message):
+        out.write(piece)
 
 
-def read_frame(source: IO[bytes]) -> tuple[Any, ...] | None:
+def read_frame(source: IO[bytes], ring: BodyRing | None = None) -> tuple[Any, ...] | None:
     head = source.read(FRAME.size)
     if len(head) < FRAME.size:
         return None
@@ -73,13 +93,20 @@ def read_frame(source: IO[bytes]) -> tuple[Any, ...] | None:
     if len(data) < length:
         return None
     loaded = pickle.loads(data)  # noqa: S301 - our own pipe, written by the addon that started us
-    message, sizes = loaded
+    message, specs = loaded
     blobs: list[bytes | None] = []
-    for size in sizes:
-        blob = source.read(size) if size > 0 else (b"" if size == 0 else None)
-        if blob is not None and len(blob) < size:
-            return None
-        blobs.append(blob)
+    for spec in specs:
+        if spec is None:
+            blobs.append(None)
+        elif isinstance(spec, tuple):
+            if ring is None:
+                return None
+            blobs.append(ring.take(*spec))
+        else:
+            blob = source.read(spec) if spec else b""
+            if len(blob) < spec:
+                return None
+            blobs.append(blob)
     return attach_bodies(message, blobs) if isinstance(message, tuple) else None
 
 
@@ -158,14 +185,14 @@ class PipeLogHandler(logging.Handler):
             pass
 
 
-def serve(source: IO[bytes], out: IO[bytes]) -> None:
+def serve(source: IO[bytes], out: IO[bytes], ring: BodyRing | None = None) -> None:
     """The writer's main loop: until its input ends."""
     lock = threading.Lock()
     root = logging.getLogger()
     root.handlers[:] = [PipeLogHandler(out, lock)]
     root.setLevel(logging.INFO)
     builder: RecordBuilder | None = None
-    while (message := read_frame(source)) is not None:
+    while (message := read_frame(source, ring)) is not None:
         if message[0] == "config":
             if builder is not None:
                 builder.close()
@@ -180,136 +207,32 @@ def serve(source: IO[bytes], out: IO[bytes]) -> None:
         builder.close()
 
 
-# How much lower the writer's CPU priority is than mitmdump's: on a busy machine the traffic goes first and the
-# records follow as soon as there is a free moment (the queue holds them meanwhile).
+# Where the system does not let the writer take only idle time, how much lower its CPU priority is than mitmdump's.
 WRITER_NICENESS = 10
+
+
+def lower_priority() -> None:
+    """
+    The writer runs only when a core would otherwise be idle (SCHED_IDLE; any process may lower itself to it): on a
+    busy machine the traffic goes first and the records follow in the next free moment, the addon holding them
+    meanwhile (and waiting for the writer past MAX_PENDING_BYTES, so a machine never idle still gets them written).
+    """
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.nice(WRITER_NICENESS)
 
 
 # The signals that stop a lane; the writer ignores them (see the module's doc).
 STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
 
 
-def main() -> None:
+def main(ring_fd: int = -1, ring_size: int = 0) -> None:
     for signum in STOP_SIGNALS:
         signal.signal(signum, signal.SIG_IGN)  # also discards one that arrived while they were blocked
     with contextlib.suppress(AttributeError, OSError):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-    with contextlib.suppress(OSError):
-        os.nice(WRITER_NICENESS)
-    serve(sys.stdin.buffer, sys.stdout.buffer)
-
-
-PIPE_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size
-
-
-def widen_pipe(pipe: IO[bytes]) -> None:
-    """
-    A 1 MiB pipe instead of 64 KiB, where Linux allows it: a large body then goes to the writer in one write
-    instead of sixteen, each of which would wake the sender thread and take the GIL from the event loop.
-    """
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
-    if set_size is not None:
-        with contextlib.suppress(OSError):
-            fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
-
-
-# --- the addon's side --------------------------------------------------------------------------------------------
-
-
-class Writer:
-    """
-    The addon's handle on its writer process. `put` is all a hook calls: it never blocks and never raises.
-    If the writer dies, the messages in flight are lost (logged) and the next message starts a new one.
-    """
-
-    def __init__(self, config: Config) -> None:
-        self.config = config
-        self.queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
-        self.flushed: dict[int, threading.Event] = {}
-        self.flush_tokens = 0
-        self.process: subprocess.Popen[bytes] | None = None
-        self.restarts = 0
-        self.sender = threading.Thread(target=self.send_loop, name="capture-sender", daemon=True)
-        self.sender.start()
-
-    def put(self, message: tuple[Any, ...]) -> None:
-        self.queue.put(message)
-
-    def flush(self, timeout: float = 30.0) -> bool:
-        """Wait until everything put so far is written (tests and shutdown). False on timeout."""
-        self.flush_tokens += 1
-        done = self.flushed[self.flush_tokens] = threading.Event()
-        self.put(("flush", self.flush_tokens))
-        return done.wait(timeout)
-
-    def close(self, timeout: float = 300.0) -> None:
-        """
-        Hand everything queued to the writer and wait until it has written it. A writer still busy after `timeout`
-        is left to finish on its own (it exits once its input is drained), never killed with records in hand.
-        """
-        self.queue.put(STOP)
-        self.sender.join(timeout)
-        if self.process is not None:
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                logger.warning("capture: the record writer is still busy after %d s; it finishes on its own", timeout)
-
-    # -- the sender thread
-
-    def start_process(self) -> subprocess.Popen[bytes]:
-        code = f"import sys; sys.path.insert(0, {str(ADDONS_DIR)!r}); from headroom_capture.writer import main; main()"
-        process = subprocess.Popen(
-            [sys.executable, "-c", code],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            process_group=0,  # out of reach of the signal that stops mitmdump's group (see the module's doc)
-        )
-        if process.stdin is None or process.stdout is None:  # asked for above; keeps the types exact
-            raise OSError("the record writer has no pipes")
-        widen_pipe(process.stdin)
-        threading.Thread(target=self.read_loop, args=(process.stdout,), name="capture-reader", daemon=True).start()
-        write_frame(process.stdin, ("config", self.config))
-        return process
-
-    def send_loop(self) -> None:
-        # Every writer process this thread starts inherits the mask: blocked until the writer ignores them.
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-        lost_reported = False
-        while True:
-            message = self.queue.get()
-            if message is STOP:
-                break
-            try:
-                if self.process is None or self.process.poll() is not None:
-                    if self.process is not None:
-                        self.restarts += 1
-                        logger.error(
-                            "capture: the record writer stopped (status %s); starting a new one",
-                            self.process.returncode,
-                        )
-                    self.process = self.start_process()
-                if self.process.stdin is None:
-                    raise OSError("the record writer has no input pipe")
-                write_frame(self.process.stdin, message)
-                if message[0] == "flush" or self.queue.empty():
-                    self.process.stdin.flush()
-            except (OSError, ValueError) as e:
-                if not lost_reported:
-                    logger.error("capture: cannot hand a record to the record writer: %s; records are lost", e)
-                    lost_reported = True
-        if self.process is not None and self.process.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.process.stdin.close()
-
-    def read_loop(self, source: IO[bytes]) -> None:
-        while (message := read_frame(source)) is not None:
-            if message[0] == "log":
-                logger.log(message[1], "%s", message[2])
-            elif message[0] == "flushed":
-                event = self.flushed.pop(message[1], None)
-                if event is not None:
-                    event.set()
+    lower_priority()
+    ring = BodyRing(ring_fd, ring_size) if ring_fd >= 0 else None
+    serve(sys.stdin.buffer, sys.stdout.buffer, ring)
