@@ -3,10 +3,10 @@ Records are built and appended off mitmproxy's event loop, in a writer process.
 
 Why a process and not a thread: parsing a request's JSON, serializing the record and hashing hold Python's GIL,
 so in a thread they would still stall the event loop that moves the traffic. The hooks only snapshot what they
-need (header tuples and body bytes, no copies) and `put` it (handover.py); once the event loop has finished its current step
-(the response or chunk is then on its way), the message goes into the writer's stdin in one non-blocking writev,
-large bodies through a ring of shared memory (body_ring.py); the writer builds each record and appends it, in the
-order the messages were sent (one writer per file, one O_APPEND write per line).
+need (header tuples and body bytes, no copies) and `put` it (handover.py); once the event loop has finished its
+current step (the response or chunk is then on its way), the message goes into the writer's stdin in one
+non-blocking writev, large bodies through a ring of shared memory (body_ring.py); the writer builds each record
+and appends it, in the order the messages were sent (one writer per file, one O_APPEND write per line).
 
 The writer takes only CPU time that would otherwise be idle: where the machine has no idle core, the traffic comes
 first. It is started with the lane, and exits when its stdin closes: at `done`, or when mitmdump dies for any
