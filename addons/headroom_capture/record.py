@@ -179,7 +179,7 @@ def build_line(config: Config, snapshot: ExchangeSnapshot, stream: StreamState |
     record["timings"] = timings(snapshot)
     if snapshot.error is not None:
         record["error"] = {"kind": snapshot.error["kind"], "message": snapshot.error["message"][:MAX_ERROR_MESSAGE]}
-    return dump_scrubbed(record, secrets) + "\n"
+    return dump_scrubbed(record, secrets, "\n")
 
 
 # A placeholder no real string can equal (a fresh UUID per process), replaced by the body's own JSON text.
@@ -190,7 +190,7 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def dump_scrubbed(record: dict[str, Any], secrets: set[str]) -> str:
+def dump_scrubbed(record: dict[str, Any], secrets: set[str], end: str = "") -> str:
     """
     The record as one JSON line. Last line of defence: a known secret that turned up anywhere else (e.g. echoed in
     the request JSON) is removed. The line is only searched; the record is walked only when something was found.
@@ -207,5 +207,6 @@ def dump_scrubbed(record: dict[str, Any], secrets: set[str]) -> str:
             raw = None
         line = dumps(scrub_value(record, forms))
     if isinstance(raw, RawJson):
-        line = line.replace(dumps(RAW_JSON_MARK), raw.text, 1)
-    return line
+        before, _, after = line.partition(dumps(RAW_JSON_MARK))
+        return "".join((before, raw.text, after, end))  # one copy of a body that may be megabytes
+    return line + end

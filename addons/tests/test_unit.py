@@ -20,11 +20,12 @@ from mitmproxy.flow import Error
 from mitmproxy.test import taddons, tflow
 
 from headroom_capture.addon import Capture
+from headroom_capture.bodies import request_body_fields
 from headroom_capture.capture_file import CaptureFile, highest_sequence
 from headroom_capture.errors import classify_error
 from headroom_capture.options import ConfigError, config_from_env
 from headroom_capture.record import StreamState, dump_scrubbed
-from headroom_capture.redact import redact_header_fields, redact_url, scrub_bytes
+from headroom_capture.redact import redact_header_fields, redact_url, scrub_bytes, secret_forms
 from headroom_capture.usage import SseUsage
 
 
@@ -415,6 +416,22 @@ def test_gzip_request_is_decoded_into_request_json(addon: Capture, output: Path)
     assert record["request_content_encoding"] == "gzip"
     assert record["request_body_size"] == len(raw)
     assert record["request_body_sha256"] == hashlib.sha256(raw).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("secrets", "as_sent"),
+    [(set(), True), ({"proxy-token-value-123"}, False)],
+    ids=["no known secret: as sent", "a known secret: parsed and scrubbed"],
+)
+def test_json_with_escapes_is_kept_as_sent_unless_an_escape_could_spell_a_secret(
+    secrets: set[str], as_sent: bool
+) -> None:
+    """Escapes (`\\u00e9`, `\\/`) can hide a known secret from a search; with no secret to hide they are kept."""
+    text = '{"text":"caf\\u00e9 \\/ \\"q\\""}'
+    fields = request_body_fields(text.encode(), None, 16, secrets, secret_forms(secrets))
+    line = dump_scrubbed(fields, secrets)
+    assert (text in line) is as_sent
+    assert json.loads(line)["request_json"] == {"text": 'café / "q"'}
 
 
 def test_non_json_body_is_capped_base64(addon: Capture, output: Path) -> None:
