@@ -34,8 +34,8 @@ PIPE_BYTES = 1 << 20  # Linux's default /proc/sys/fs/pipe-max-size
 
 def widen_pipe(pipe: IO[bytes]) -> None:
     """
-    A 1 MiB pipe instead of 64 KiB, where Linux allows it: a large body then goes to the writer in one write
-    instead of sixteen, each of which would wake the sender thread and take the GIL from the event loop.
+    A 1 MiB pipe instead of 64 KiB, where Linux allows it: a body the ring has no room for then goes to the writer
+    in one write instead of sixteen, and a busy writer makes the event loop wait for room less often.
     """
     set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
     if set_size is not None:
@@ -51,11 +51,12 @@ MAX_PENDING_BYTES = 256 << 20
 class Writer:
     """
     The addon's handle on its writer process. `put` is all a hook calls: it never raises, and on the event loop it
-    never waits. A message goes into the pipe at once, in one `writev`, from the hook itself: no thread to wake
-    and no lock to hand between threads, so the event loop keeps Python's GIL. What the pipe does not take at once
-    (the writer is busy: it runs at a low priority) waits in memory, in order, and the event loop sends it on when
-    the pipe has room again. Off the event loop (tests, shutdown) `put` writes it all before it returns.
-    If the writer dies, the messages in flight are lost (logged) and the next message starts a new one.
+    never waits (up to MAX_PENDING_BYTES waiting). The messages of one event loop step go into the pipe right after
+    that step, in one `writev`, from the event loop itself: no thread to wake and no GIL to hand between threads.
+    What the pipe does not take at once (the writer is busy: it takes only idle CPU time) waits in memory, in order,
+    and the event loop sends it on when the pipe has room again. Off the event loop (tests, shutdown) `put` writes
+    it all before it returns. If the writer dies, the messages in flight are lost (logged) and the next message
+    starts a new one.
     """
 
     def __init__(self, config: Config) -> None:
