@@ -15,6 +15,11 @@ from typing import Any
 
 from .redact import contains_secret, scrub_bytes
 
+try:
+    from orjson import loads as fast_json_loads
+except ImportError:  # optional: the standard library gives the same answers, more slowly
+    fast_json_loads = None  # type: ignore[assignment]
+
 # Largest decoded body the addon looks at; a body that inflates past this (a "zip bomb") is hashed and counted,
 # never decoded whole.
 MAX_DECODED_BYTES = 64 << 20
@@ -118,6 +123,26 @@ def parse_json(data: bytes | str) -> Any:
     return json.loads(data, parse_constant=reject_constant)
 
 
+def is_strict_json(text: str) -> bool:
+    """
+    Whether `parse_json` accepts the text. orjson, where installed, answers in half the time for a large request;
+    what it refuses (nesting past 1,024 levels, and everything that is not strict JSON) is asked of the standard
+    library, so the answer is the same either way. Only the answer is taken from it: orjson reads integers past
+    64 bits as floats, so values always come from `parse_json`.
+    """
+    if fast_json_loads is not None:
+        try:
+            fast_json_loads(text)
+            return True
+        except ValueError:  # orjson.JSONDecodeError is one
+            pass
+    try:
+        parse_json(text)
+    except (ValueError, RecursionError):
+        return False
+    return True
+
+
 class RawJson:
     """
     JSON text to be written into the record as it is, instead of being parsed and serialized again (the costly
@@ -130,23 +155,25 @@ class RawJson:
         self.text = text
 
 
+JSON_WHITESPACE = " \t\n\r"  # str.strip() alone would also take what JSON does not allow, a no-break space say
+
+
 def json_body(decoded: bytes, secret_forms: list[str]) -> RawJson | Any | None:
     """The body as JSON (RawJson when it can be written as it is), or None when it is not strict JSON."""
     try:
-        text = decoded.decode("utf-8")
-        value = parse_json(text)
-    except (ValueError, RecursionError):
+        text = decoded.decode("utf-8").strip(JSON_WHITESPACE)
+    except ValueError:
         return None
-    text = text.strip()
-    if "\n" in text or "\r" in text:
-        return value
     # Escapes matter only where there is a secret they could spell another way; a two-character search costs a
     # millisecond per megabyte, a search for one backslash a twentieth of that.
-    if secret_forms and "\\" in text and ("\\u" in text or "\\/" in text):
-        return value
-    if contains_secret(text, secret_forms):
-        return value
-    return RawJson(text)
+    as_sent = not ("\n" in text or "\r" in text)
+    as_sent = as_sent and not (secret_forms and "\\" in text and ("\\u" in text or "\\/" in text))
+    if as_sent and not contains_secret(text, secret_forms):
+        return RawJson(text) if is_strict_json(text) else None
+    try:
+        return parse_json(text)
+    except (ValueError, RecursionError):
+        return None
 
 
 def request_body_fields(

@@ -10,7 +10,7 @@ import logging
 import os
 import stat
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from mitmproxy import hooks, http
 from mitmproxy.flow import Error
 from mitmproxy.test import taddons, tflow
 
+from headroom_capture import bodies
 from headroom_capture.addon import Capture
 from headroom_capture.bodies import request_body_fields
 from headroom_capture.capture_file import CaptureFile, highest_sequence
@@ -432,6 +433,56 @@ def test_json_with_escapes_is_kept_as_sent_unless_an_escape_could_spell_a_secret
     line = dump_scrubbed(fields, secrets)
     assert (text in line) is as_sent
     assert json.loads(line)["request_json"] == {"text": 'café / "q"'}
+
+
+def json_answer(parse: Callable[[Any], Any], text: str | bytes) -> tuple[str, str]:
+    try:
+        return ("value", repr(parse(text)))
+    except (ValueError, RecursionError):
+        return ("refused", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":1}',
+        ' {"a": [1, 2.5, "x", null, true]} ',
+        "[1e400]",
+        "[-0.0]",
+        "[18446744073709551616]",
+        "[-9223372036854775809]",
+        "NaN",
+        '{"a":Infinity}',
+        '"\\ud800"',
+        '"\\ud83d\\ude00"',
+        '"a\\u0000b"',
+        '"raw\ttab"',
+        "\ufeff{}",
+        '{"a":1,"a":2}',
+        "[" * 2000 + "]" * 2000,
+        '{"a":1}x',
+        "1 2",
+        "",
+        "0123",
+        "[1,]",
+        b'{"a":"caf\xc3\xa9"}',
+        b"\xff",
+    ],
+)
+def test_the_json_check_gives_the_standard_librarys_answer(text: str | bytes) -> None:
+    """With orjson (installed by `make venv`) a body is accepted or refused exactly as without it."""
+    assert bodies.fast_json_loads is not None, "orjson is missing from .venv: run `make venv`"
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except ValueError:
+            return
+    assert bodies.is_strict_json(text) == (json_answer(bodies.parse_json, text)[0] == "value")
+
+
+def test_only_json_whitespace_around_a_body_is_taken_as_json() -> None:
+    assert isinstance(bodies.json_body(b' \t{"a":1}\r\n', []), bodies.RawJson)
+    assert bodies.json_body('\u00a0{"a":1}'.encode(), []) is None  # a no-break space is not JSON
 
 
 def test_non_json_body_is_capped_base64(addon: Capture, output: Path) -> None:
