@@ -206,10 +206,9 @@ class Capture:
 
     def error(self, flow: http.HTTPFlow) -> None:
         self.connects.pop(flow.id, None)
-        if SEQUENCE_KEY not in flow.metadata and self.included(flow):
-            self.start(flow)  # failed before mitmproxy announced the request (a CONNECT, or a request cut short)
-        message = flow.error.msg if flow.error else "unknown error"
-        self.finish(flow, {"kind": classify_error(message), "message": message}, flow.response)
+        # Not yet taken: it failed before mitmproxy announced the request (a CONNECT, or a request cut short).
+        if SEQUENCE_KEY in flow.metadata or self.included(flow):
+            self.finish_failed(flow, flow.error.msg if flow.error else "unknown error", flow.response)
 
     def http_connect(self, flow: http.HTTPFlow) -> None:
         """
@@ -229,10 +228,8 @@ class Capture:
         self.connects.pop(flow.id, None)
         if SEQUENCE_KEY in flow.metadata or self.writer is None or not self.included(flow):
             return
-        self.start(flow)
-        message = connect_failure(flow)
         # The 502 is mitmproxy's own answer, not the upstream's: the record shows no response.
-        self.finish(flow, {"kind": classify_error(message), "message": message}, None)
+        self.finish_failed(flow, connect_failure(flow), None)
 
     def client_disconnected(self, client: connection.Client) -> None:
         """A CONNECT whose client has gone without mitmproxy answering it (another addon killed it, say)."""
@@ -244,14 +241,11 @@ class Capture:
         """Every exchange and CONNECT still waiting is recorded as stopped; then the writer writes all and exits."""
         for flow in list(self.connects.values()):
             if SEQUENCE_KEY not in flow.metadata:
-                self.start(flow)
-                self.finish(
-                    flow, {"kind": "other", "message": "mitmproxy stopped before the CONNECT was answered"}, None
-                )
+                self.finish_failed(flow, "mitmproxy stopped before the CONNECT was answered", None, kind="other")
         self.connects.clear()
         for exchange in list(self.exchanges.values()):
-            stopped = {"kind": "other", "message": "mitmproxy stopped before the exchange finished"}
-            self.finish(exchange.flow, stopped, exchange.flow.response)
+            message = "mitmproxy stopped before the exchange finished"
+            self.finish_failed(exchange.flow, message, exchange.flow.response, kind="other")
         self.stop_writer()
 
     # -- helpers
@@ -279,6 +273,14 @@ class Capture:
             self.writer.put(("record", snapshot(exchange, error, response)))
         except Exception as e:  # noqa: BLE001 - a capture problem never breaks traffic
             logger.error("capture: could not snapshot the exchange with sequence %d: %s", exchange.sequence, e)
+
+    def finish_failed(
+        self, flow: http.HTTPFlow, message: str, response: http.Response | None, kind: str | None = None
+    ) -> None:
+        """The record of an exchange that failed or was cut off; a flow no exchange has taken yet is taken first."""
+        if SEQUENCE_KEY not in flow.metadata:
+            self.start(flow)
+        self.finish(flow, {"kind": kind or classify_error(message), "message": message}, response)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until every record handed over so far is on disk (for tests)."""

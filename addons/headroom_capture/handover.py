@@ -71,7 +71,6 @@ class Writer:
         self.flush_tokens = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.ring = BodyRing.create()
-        self.restarts = 0
         self.lost_reported = False
 
     def start(self) -> None:
@@ -150,7 +149,6 @@ class Writer:
     def writer_input(self) -> int:
         """The writer's stdin (non-blocking), starting a writer first if there is none or it died."""
         if self.process is not None and self.process.poll() is not None:
-            self.restarts += 1
             logger.error("capture: the record writer stopped (status %s); starting a new one", self.process.returncode)
             self.forget_pending()
             self.process = None
