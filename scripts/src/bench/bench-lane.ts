@@ -11,7 +11,7 @@
  * The upstream runs in a worker thread so that the client's event loop only measures.
  */
 import { once } from "node:events";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync } from "node:fs";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -191,11 +191,43 @@ function proxyCpuSeconds(proxy: Proxy): { own: number; children: number } {
   return { own: cpuSeconds(pid), children };
 }
 
+/**
+ * The number of records in a capture that is still growing: each call reads only what was appended since the last
+ * one (non-empty lines, a last line without its newline included). Counted as bytes: a capture of many rounds is
+ * larger than the longest string V8 makes.
+ */
+function recordCounter(capture: string): () => number {
+  const chunk = Buffer.alloc(1 << 20);
+  let offset = 0;
+  let records = 0;
+  let lineOpen = false;
+  return () => {
+    if (!existsSync(capture)) return 0;
+    const fd = openSync(capture, "r");
+    try {
+      for (let read = readSync(fd, chunk, 0, chunk.length, offset); read > 0; read = readSync(fd, chunk, 0, chunk.length, offset)) {
+        const bytes = chunk.subarray(0, read);
+        let start = 0;
+        for (let newline = bytes.indexOf(0x0a); newline !== -1; newline = bytes.indexOf(0x0a, start)) {
+          if (newline > start || lineOpen) records += 1;
+          lineOpen = false;
+          start = newline + 1;
+        }
+        lineOpen ||= start < read;
+        offset += read;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return records + (lineOpen ? 1 : 0);
+  };
+}
+
 /** Waits until the capture holds `count` records (the lane's writer may still be catching up); at most 60 s. */
-async function recordsWritten(capture: string, count: number): Promise<void> {
+async function recordsWritten(countRecords: () => number, count: number): Promise<void> {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (existsSync(capture) && countLines(readFileSync(capture)) >= count) return;
+    if (countRecords() >= count) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`the lane had not written ${count} records within 60 s of the throughput rounds`);
@@ -208,16 +240,13 @@ function median(values: number[]): number {
   return sorted.length % 2 ? at(middle) : (at(middle - 1) + at(middle)) / 2;
 }
 
-/** Non-empty lines in `bytes`, counted as bytes: a capture of many rounds is larger than the longest string V8 makes. */
-function countLines(bytes: Buffer): number {
-  let lines = 0;
-  let start = 0;
-  for (let newline = bytes.indexOf(0x0a); newline !== -1; newline = bytes.indexOf(0x0a, start)) {
-    if (newline > start) lines += 1;
-    start = newline + 1;
-  }
-  return start < bytes.length ? lines + 1 : lines;
+/** Plain first in even rounds, the lane first in odd ones. */
+function alternating(round: number, plain: Proxy, lane: Proxy): Proxy[] {
+  return round % 2 === 0 ? [plain, lane] : [lane, plain];
 }
+
+// Requests each proxy serves before the measured rounds.
+const WARM_UP = { throughput: 100, latency: 5 };
 
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), "bench-lane-"));
@@ -240,25 +269,23 @@ async function main(): Promise<void> {
     const large = messagesBody(1024 * 1024);
     // Warm both up (TLS-free, but connection pools, JIT and the writer process).
     for (const proxy of proxies) {
-      await throughput(proxy, upstream.port, small, 100, 8);
-      await latencies(proxy, upstream.port, large, 5);
+      await throughput(proxy, upstream.port, small, WARM_UP.throughput, 8);
+      await latencies(proxy, upstream.port, large, WARM_UP.latency);
     }
     const rate = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
     const times = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
     const of = (figures: Map<Proxy, number[]>, proxy: Proxy): number[] => figures.get(proxy) ?? [];
     const cpuBefore = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
-    const capture = path.join(work, "bench.jsonl");
-    const warmUp = 100 + 5;
+    const countRecords = recordCounter(path.join(work, "bench.jsonl"));
+    const warmUp = WARM_UP.throughput + WARM_UP.latency;
     for (let round = 0; round < argv.rounds; round++) {
-      const order = round % 2 === 0 ? [plain, lane] : [lane, plain];
-      for (const proxy of order) of(rate, proxy).push(await throughput(proxy, upstream.port, small, argv["throughput-requests"], 8));
+      for (const proxy of alternating(round, plain, lane)) of(rate, proxy).push(await throughput(proxy, upstream.port, small, argv["throughput-requests"], 8));
       console.error(`throughput round ${round + 1}/${argv.rounds}: plain ${of(rate, plain).at(-1)?.toFixed(0)}, lane ${of(rate, lane).at(-1)?.toFixed(0)} req/s`);
     }
     // The latency figure is the lane's cost per request, not the tail of the throughput rounds' records.
-    await recordsWritten(capture, warmUp + argv.rounds * argv["throughput-requests"]);
+    await recordsWritten(countRecords, warmUp + argv.rounds * argv["throughput-requests"]);
     for (let round = 0; round < argv.rounds; round++) {
-      const order = round % 2 === 0 ? [plain, lane] : [lane, plain];
-      for (const proxy of order) of(times, proxy).push(...(await latencies(proxy, upstream.port, large, argv["latency-requests"])));
+      for (const proxy of alternating(round, plain, lane)) of(times, proxy).push(...(await latencies(proxy, upstream.port, large, argv["latency-requests"])));
     }
     const cpuAfter = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
     const measured = argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]);
@@ -266,7 +293,7 @@ async function main(): Promise<void> {
       (((cpuAfter.get(proxy)?.[part] ?? 0) - (cpuBefore.get(proxy)?.[part] ?? 0)) * 1000) / measured;
     for (const proxy of proxies) proxy.process.kill("SIGINT");
     await Promise.all(proxies.map((proxy) => proxy.process));
-    const recorded = countLines(readFileSync(capture));
+    const recorded = countRecords();
     const expected = warmUp + argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]);
     const plainRate = median(of(rate, plain));
     const laneRate = median(of(rate, lane));
