@@ -8,7 +8,6 @@
  * that was cut short (a capture interrupted mid-write) becomes a warning instead of an error.
  * What a record repeats of the one before, byte for byte, is not decoded or parsed again (repeated-arrays.ts).
  */
-import { createReadStream } from "node:fs";
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { InputError } from "./errors.js";
 import { RepeatedArrays } from "./repeated-arrays.js";
@@ -51,6 +50,8 @@ export interface LoadOptions {
 }
 
 const READ_CHUNK = 1 << 20;
+/** An assembly buffer grown past this (a line of tens of MB) is not kept for the next line. */
+const KEEP_ASSEMBLY = 16 << 20;
 const NEWLINE = 0x0a;
 
 /** Size of `file` in bytes, or an InputError naming it when it cannot be read. */
@@ -88,40 +89,87 @@ function withoutCr(buffer: Buffer): Buffer {
 }
 
 /**
+ * The line being put together from the pieces of several read chunks, in one buffer kept from
+ * line to line (grown as needed; given up after a very long line).
+ */
+class LineAssembly {
+  private buffer = Buffer.allocUnsafeSlow(0);
+  length = 0;
+
+  append(piece: Buffer): void {
+    const needed = this.length + piece.length;
+    if (needed > this.buffer.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(needed, this.buffer.length * 2, READ_CHUNK));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    piece.copy(this.buffer, this.length);
+    this.length = needed;
+  }
+
+  /** The line so far (valid until the next append), and a fresh start. */
+  take(): Buffer {
+    const line = this.buffer.subarray(0, this.length);
+    this.length = 0;
+    if (this.buffer.length > KEEP_ASSEMBLY) this.buffer = Buffer.allocUnsafeSlow(0);
+    return line;
+  }
+}
+
+/**
  * Yield the lines of `file` (or of one segment of it) one by one, as bytes; only the line being
  * assembled is held in memory. A line's bytes are valid until the next one is asked for.
+ *
+ * Why one read buffer and one assembly buffer for the whole file: a fresh buffer per chunk and per
+ * line (hundreds of KB each, thousands of them) is freed memory the C allocator keeps, not
+ * returned to the system; reusing two keeps the reader's memory flat.
  */
 export async function* readLineBytes(file: string, onBytes?: (bytes: number) => void, segment?: Segment): AsyncGenerator<LineBytes> {
   await fileSize(file);
   if (segment && segment.end <= segment.start) return;
-  const range = segment ? { start: segment.start, end: segment.end - 1 } : {};
-  const stream = createReadStream(file, { highWaterMark: READ_CHUNK, ...range });
-  let pieces: Buffer[] = [];
+  const cannotRead = (error: unknown) => new InputError(`${file}: cannot read file (${describeFsError(error)})`);
+  let handle: FileHandle;
+  try {
+    handle = await open(file, "r");
+  } catch (error) {
+    throw cannotRead(error);
+  }
+  const chunk = Buffer.allocUnsafeSlow(READ_CHUNK);
+  const assembly = new LineAssembly();
+  let position = segment ? segment.start : 0;
+  const end = segment ? segment.end : Number.POSITIVE_INFINITY;
   let lineNumber = segment ? segment.firstLine - 1 : 0;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      onBytes?.(chunk.length);
+    while (position < end) {
+      let read: number;
+      try {
+        ({ bytesRead: read } = await handle.read(chunk, 0, Math.min(READ_CHUNK, end - position), position));
+      } catch (error) {
+        throw cannotRead(error);
+      }
+      if (read === 0) break;
+      position += read;
+      onBytes?.(read);
+      const bytes = chunk.subarray(0, read);
       let start = 0;
-      let newline = chunk.indexOf(NEWLINE, start);
+      let newline = bytes.indexOf(NEWLINE, start);
       while (newline !== -1) {
         lineNumber += 1;
-        if (pieces.length === 0) {
-          yield { line: lineNumber, bytes: withoutCr(chunk.subarray(start, newline)), terminated: true };
+        if (assembly.length === 0) {
+          yield { line: lineNumber, bytes: withoutCr(bytes.subarray(start, newline)), terminated: true };
         } else {
-          pieces.push(chunk.subarray(start, newline));
-          const whole = Buffer.concat(pieces);
-          pieces = [];
-          yield { line: lineNumber, bytes: withoutCr(whole), terminated: true };
+          assembly.append(bytes.subarray(start, newline));
+          yield { line: lineNumber, bytes: withoutCr(assembly.take()), terminated: true };
         }
         start = newline + 1;
-        newline = chunk.indexOf(NEWLINE, start);
+        newline = bytes.indexOf(NEWLINE, start);
       }
-      if (start < chunk.length) pieces.push(chunk.subarray(start));
+      if (start < read) assembly.append(bytes.subarray(start));
     }
-  } catch (error) {
-    throw new InputError(`${file}: cannot read file (${describeFsError(error)})`);
+    if (assembly.length > 0) yield { line: lineNumber + 1, bytes: assembly.take(), terminated: false };
+  } finally {
+    await handle.close();
   }
-  if (pieces.length > 0) yield { line: lineNumber + 1, bytes: Buffer.concat(pieces), terminated: false };
 }
 
 /**
