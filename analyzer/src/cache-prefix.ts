@@ -39,15 +39,15 @@ function isCacheControl(path: string): boolean {
 }
 
 /** The first leaf path inside two same-position elements that differs, ignoring cache_control; null if none does. */
-function firstLeafDifference(earlier: JsonLeaves, a: PromptElement, later: JsonLeaves, b: PromptElement, paths: readonly string[]): string | null {
-  let i = a.start;
-  let j = b.start;
+function firstLeafDifference(a: JsonLeaves, b: JsonLeaves, paths: readonly string[]): string | null {
+  let i = 0;
+  let j = 0;
   for (;;) {
-    while (i < a.end && isCacheControl(paths[earlier.pathIds[i] as number] ?? "")) i += 1;
-    while (j < b.end && isCacheControl(paths[later.pathIds[j] as number] ?? "")) j += 1;
-    if (i >= a.end && j >= b.end) return null;
-    if (j >= b.end) return paths[earlier.pathIds[i] as number] ?? null;
-    if (i >= a.end || earlier.pathIds[i] !== later.pathIds[j] || earlier.hashes[i] !== later.hashes[j]) return paths[later.pathIds[j] as number] ?? null;
+    while (i < a.pathIds.length && isCacheControl(paths[a.pathIds[i] as number] ?? "")) i += 1;
+    while (j < b.pathIds.length && isCacheControl(paths[b.pathIds[j] as number] ?? "")) j += 1;
+    if (i >= a.pathIds.length && j >= b.pathIds.length) return null;
+    if (j >= b.pathIds.length) return paths[a.pathIds[i] as number] ?? null;
+    if (i >= a.pathIds.length || a.pathIds[i] !== b.pathIds[j] || a.hashes[i] !== b.hashes[j]) return paths[b.pathIds[j] as number] ?? null;
     i += 1;
     j += 1;
   }
@@ -75,7 +75,7 @@ export function prefixBreak(earlier: Exchange & { prompt: Prompt }, later: Excha
       if (a.key === b.key) continue;
       // The earlier element further on: something was inserted before it, not edited inside it.
       const inserted = after.some((element, j) => j > i && element.key === a.key);
-      const leaf = !inserted && earlier.json && later.json ? firstLeafDifference(earlier.json, a, later.json, b, paths) : null;
+      const leaf = inserted ? null : firstLeafDifference(a.leaves, b.leaves, paths);
       return leaf ?? elementPath(section, b);
     }
     if (before.length > after.length) {

@@ -54,8 +54,19 @@ export interface JsonLeaves {
 }
 
 /**
+ * The leaves of a request body that lie outside its prompt elements (all of them when it has no
+ * prompt): the model, `max_tokens`, `metadata`, the billing-header block, and so on. The prompt
+ * elements hold their own leaves (PromptElement.leaves).
+ */
+export interface BodyLeaves extends JsonLeaves {
+  /** Where each of these leaves sits among all of the body's leaves (document order). */
+  at: Int32Array;
+}
+
+/**
  * One element of a top-level prompt array (a tool, a system block, a message) as pairing,
- * alignment and the cache-prefix check see it.
+ * alignment and the cache-prefix check see it. Equal elements at the same index are one object,
+ * shared by every request (of any lane) that sends them: treat it as read-only.
  */
 export interface PromptElement {
   /** Index of the element in the request's array (`$.messages[index]`). */
@@ -67,10 +78,12 @@ export interface PromptElement {
   key: string;
   /** The tool's name (tools), the message's role (messages); null for system blocks. */
   name: string | null;
-  /** This element's leaves in `Exchange.json`: indexes [start, end). */
-  start: number;
-  end: number;
+  /** The element's own leaves, with the body's paths (`$.messages[3].content[0].text`). */
+  leaves: JsonLeaves;
 }
+
+/** The three prompt arrays of a Messages API request, in the order the prompt cache reads them. */
+export type PromptKind = "tools" | "system" | "messages";
 
 /** The prompt of a Messages API request, element by element. */
 export interface Prompt {
@@ -81,6 +94,11 @@ export interface Prompt {
    */
   system: PromptElement[];
   messages: PromptElement[];
+  /**
+   * Where each element starts among the body's leaves (document order), the tools first, then the
+   * system blocks, then the messages (see elementStart): what lists paths in document order.
+   */
+  starts: Int32Array;
 }
 
 export interface Exchange {
@@ -110,8 +128,8 @@ export interface Exchange {
   /** Hash of the whole response body; equal on two sides only when both saw the very same response. */
   response_body_sha256: string | null;
   response_stream: boolean | null;
-  /** Flattened JSON body; null when the body is not JSON (or could not be recovered). */
-  json: JsonLeaves | null;
+  /** Flattened JSON body outside the prompt elements; null when the body is not JSON (or could not be recovered). */
+  json: BodyLeaves | null;
   anthropic: AnthropicSummary;
   /** Element-level view of a Messages API body; null when the body has no `messages` array. */
   prompt: Prompt | null;

@@ -12,8 +12,9 @@
  * per-pair maps; elements whose leaves are identical are skipped after one linear check.
  */
 import { alignElements, type Alignment } from "./align.js";
-import type { Exchange, JsonLeaves, Prompt, PromptElement } from "./exchange.js";
+import type { BodyLeaves, Exchange, Prompt, PromptElement, PromptKind } from "./exchange.js";
 import type { PathTable } from "./json-leaves.js";
+import { elementStart } from "./prompt.js";
 
 export interface JsonDelta {
   only_direct: string[];
@@ -23,7 +24,6 @@ export interface JsonDelta {
   moved: string[];
 }
 
-type PromptKind = keyof Prompt;
 const KINDS: readonly PromptKind[] = ["tools", "system", "messages"];
 
 /** Collects paths with the leaf index they sort by, so each list comes out in document order. */
@@ -47,31 +47,10 @@ class PathList {
 }
 
 /** The path of a prompt element: `$.messages[3]`, or `$.system` for a system given as a string. */
-export function elementPath(kind: PromptKind, element: PromptElement, leaves: JsonLeaves, table: PathTable): string {
-  const first = leaves.pathIds[element.start];
-  if (kind === "system" && element.end === element.start + 1 && first !== undefined && table.paths[first] === "$.system") return "$.system";
+export function elementPath(kind: PromptKind, element: PromptElement, table: PathTable): string {
+  const { pathIds } = element.leaves;
+  if (kind === "system" && pathIds.length === 1 && table.paths[pathIds[0] as number] === "$.system") return "$.system";
   return `$.${kind}[${element.index}]`;
-}
-
-/**
- * Leaf index ranges [start, end) not covered by any prompt element, ascending. Each kind's
- * elements are in leaf order already and the kinds do not interleave, so the kinds are ordered
- * by their first leaf and merged without sorting elements.
- */
-function outsideRanges(prompt: Prompt | null, length: number): number[] {
-  if (!prompt) return [0, length];
-  const kinds = KINDS.map((kind) => prompt[kind]).filter((elements) => elements.length > 0);
-  kinds.sort((a, b) => (a[0] as PromptElement).start - (b[0] as PromptElement).start);
-  const out: number[] = [];
-  let at = 0;
-  for (const elements of kinds) {
-    for (const element of elements) {
-      if (element.start > at) out.push(at, element.start);
-      if (element.end > at) at = element.end;
-    }
-  }
-  if (at < length) out.push(at, length);
-  return out;
 }
 
 /**
@@ -151,117 +130,106 @@ export class JsonComparer {
     const onlyHeadroom = new PathList();
     const changed = new PathList();
     const moved: string[] = [];
-    this.compareOutside(d, outsideRanges(direct.prompt, d.pathIds.length), h, outsideRanges(headroom.prompt, h.pathIds.length), onlyDirect, onlyHeadroom, changed);
+    this.compareOutside(d, h, onlyDirect, onlyHeadroom, changed);
     if (direct.prompt && headroom.prompt) {
-      for (const kind of KINDS) this.compareElements(kind, direct.prompt[kind], d, headroom.prompt[kind], h, onlyDirect, onlyHeadroom, changed, moved);
+      for (const kind of KINDS) this.compareElements(kind, direct.prompt, headroom.prompt, onlyDirect, onlyHeadroom, changed, moved);
     } else {
-      // Only one side is a Messages request: its prompt elements were left out of the outside ranges.
+      // Only one side is a Messages request: its prompt elements are not among the other's leaves.
       const prompt = direct.prompt ?? headroom.prompt;
       const list = direct.prompt ? onlyDirect : onlyHeadroom;
-      const leaves = direct.prompt ? d : h;
-      for (const kind of KINDS) for (const element of prompt?.[kind] ?? []) list.add(elementPath(kind, element, leaves, this.table), element.start);
+      for (const kind of KINDS) {
+        prompt?.[kind].forEach((element, position) => list.add(elementPath(kind, element, this.table), elementStart(prompt, kind, position)));
+      }
     }
     return { only_direct: onlyDirect.sorted(), only_headroom: onlyHeadroom.sorted(), changed: changed.sorted(), moved };
   }
 
   /** Leaves outside the prompt elements: compared by path id. */
-  private compareOutside(d: JsonLeaves, dRanges: number[], h: JsonLeaves, hRanges: number[], onlyDirect: PathList, onlyHeadroom: PathList, changed: PathList): void {
+  private compareOutside(d: BodyLeaves, h: BodyLeaves, onlyDirect: PathList, onlyHeadroom: PathList, changed: PathList): void {
     const { mark, value } = this;
     const names = this.table.paths;
     const seen = this.nextEpoch();
     const matched = seen + 1;
     const differs = seen + 2;
-    for (let r = 0; r < dRanges.length; r += 2) {
-      for (let i = dRanges[r] as number; i < (dRanges[r + 1] as number); i++) {
-        const id = d.pathIds[i] as number;
-        mark[id] = seen;
-        value[id] = d.hashes[i] as number;
-      }
+    for (let i = 0; i < d.pathIds.length; i++) {
+      const id = d.pathIds[i] as number;
+      mark[id] = seen;
+      value[id] = d.hashes[i] as number;
     }
-    for (let r = 0; r < hRanges.length; r += 2) {
-      for (let i = hRanges[r] as number; i < (hRanges[r + 1] as number); i++) {
-        const id = h.pathIds[i] as number;
-        if (mark[id] === seen) mark[id] = value[id] === h.hashes[i] ? matched : differs;
-        else if (mark[id] !== matched && mark[id] !== differs) onlyHeadroom.add(names[id] as string, i);
-      }
+    for (let i = 0; i < h.pathIds.length; i++) {
+      const id = h.pathIds[i] as number;
+      if (mark[id] === seen) mark[id] = value[id] === h.hashes[i] ? matched : differs;
+      else if (mark[id] !== matched && mark[id] !== differs) onlyHeadroom.add(names[id] as string, h.at[i] as number);
     }
     // Changed and only-direct paths in direct document order.
-    for (let r = 0; r < dRanges.length; r += 2) {
-      for (let i = dRanges[r] as number; i < (dRanges[r + 1] as number); i++) {
-        const id = d.pathIds[i] as number;
-        if (mark[id] === seen) onlyDirect.add(names[id] as string, i);
-        else if (mark[id] === differs) changed.add(names[id] as string, i);
-      }
+    for (let i = 0; i < d.pathIds.length; i++) {
+      const id = d.pathIds[i] as number;
+      if (mark[id] === seen) onlyDirect.add(names[id] as string, d.at[i] as number);
+      else if (mark[id] === differs) changed.add(names[id] as string, d.at[i] as number);
     }
   }
 
-  private compareElements(
-    kind: PromptKind,
-    dElements: readonly PromptElement[],
-    d: JsonLeaves,
-    hElements: readonly PromptElement[],
-    h: JsonLeaves,
-    onlyDirect: PathList,
-    onlyHeadroom: PathList,
-    changed: PathList,
-    moved: string[],
-  ): void {
+  private compareElements(kind: PromptKind, d: Prompt, h: Prompt, onlyDirect: PathList, onlyHeadroom: PathList, changed: PathList, moved: string[]): void {
+    const dElements = d[kind];
+    const hElements = h[kind];
     if (dElements.length === 0 && hElements.length === 0) return;
     const alignment = alignKind(kind, dElements, hElements);
     for (const match of alignment.matches) {
       const de = dElements[match.direct] as PromptElement;
       const he = hElements[match.headroom] as PromptElement;
-      if (match.moved) moved.push(`${elementPath(kind, de, d, this.table)} -> ${elementPath(kind, he, h, this.table)}`);
-      if (sameLeaves(d, de, h, he)) continue;
-      this.compareElement(d, de, h, he, onlyDirect, onlyHeadroom, changed);
+      if (match.moved) moved.push(`${elementPath(kind, de, this.table)} -> ${elementPath(kind, he, this.table)}`);
+      if (sameLeaves(de, he)) continue;
+      this.compareElement(de, elementStart(d, kind, match.direct), he, elementStart(h, kind, match.headroom), onlyDirect, onlyHeadroom, changed);
     }
     for (const position of alignment.onlyDirect) {
-      const element = dElements[position] as PromptElement;
-      onlyDirect.add(elementPath(kind, element, d, this.table), element.start);
+      onlyDirect.add(elementPath(kind, dElements[position] as PromptElement, this.table), elementStart(d, kind, position));
     }
     for (const position of alignment.onlyHeadroom) {
-      const element = hElements[position] as PromptElement;
-      onlyHeadroom.add(elementPath(kind, element, h, this.table), element.start);
+      onlyHeadroom.add(elementPath(kind, hElements[position] as PromptElement, this.table), elementStart(h, kind, position));
     }
   }
 
-  /** Two aligned elements, leaf by leaf on their relative paths. */
-  private compareElement(d: JsonLeaves, de: PromptElement, h: JsonLeaves, he: PromptElement, onlyDirect: PathList, onlyHeadroom: PathList, changed: PathList): void {
+  /** Two aligned elements, leaf by leaf on their relative paths; `dAt`, `hAt`: where each starts in its body. */
+  private compareElement(de: PromptElement, dAt: number, he: PromptElement, hAt: number, onlyDirect: PathList, onlyHeadroom: PathList, changed: PathList): void {
     const { relMark, relValue, relLeaf } = this;
     const names = this.table.paths;
+    const d = de.leaves;
+    const h = he.leaves;
     const seen = this.nextEpoch();
     const matched = seen + 1;
-    for (let i = de.start; i < de.end; i++) {
+    for (let i = 0; i < d.pathIds.length; i++) {
       const rel = this.relativeId(d.pathIds[i] as number);
       relMark[rel] = seen;
       relValue[rel] = d.hashes[i] as number;
       relLeaf[rel] = i;
     }
-    for (let i = he.start; i < he.end; i++) {
+    for (let i = 0; i < h.pathIds.length; i++) {
       const rel = this.relativeId(h.pathIds[i] as number);
       if (relMark[rel] === seen) {
         if (relValue[rel] !== h.hashes[i]) {
           const leaf = relLeaf[rel] as number;
-          changed.add(names[d.pathIds[leaf] as number] as string, leaf);
+          changed.add(names[d.pathIds[leaf] as number] as string, dAt + leaf);
         }
         relMark[rel] = matched;
       } else if (relMark[rel] !== matched) {
-        onlyHeadroom.add(names[h.pathIds[i] as number] as string, i);
+        onlyHeadroom.add(names[h.pathIds[i] as number] as string, hAt + i);
       }
     }
-    for (let i = de.start; i < de.end; i++) {
+    for (let i = 0; i < d.pathIds.length; i++) {
       const rel = this.relative[d.pathIds[i] as number] as number;
-      if (relMark[rel] === seen) onlyDirect.add(names[d.pathIds[i] as number] as string, i);
+      if (relMark[rel] === seen) onlyDirect.add(names[d.pathIds[i] as number] as string, dAt + i);
     }
   }
 }
 
-/** Identical leaves (same paths, same values)? The common case: an element the proxy left alone. */
-function sameLeaves(d: JsonLeaves, de: PromptElement, h: JsonLeaves, he: PromptElement): boolean {
-  const length = de.end - de.start;
-  if (length !== he.end - he.start) return false;
-  for (let k = 0; k < length; k++) {
-    if (d.pathIds[de.start + k] !== h.pathIds[he.start + k] || d.hashes[de.start + k] !== h.hashes[he.start + k]) return false;
+/** Identical leaves (same paths, same values)? The common case: an element the proxy left alone (often the very same object). */
+function sameLeaves(de: PromptElement, he: PromptElement): boolean {
+  if (de.leaves === he.leaves) return true;
+  const d = de.leaves;
+  const h = he.leaves;
+  if (d.pathIds.length !== h.pathIds.length) return false;
+  for (let k = 0; k < d.pathIds.length; k++) {
+    if (d.pathIds[k] !== h.pathIds[k] || d.hashes[k] !== h.hashes[k]) return false;
   }
   return true;
 }

@@ -221,6 +221,8 @@ export interface FlatElement {
   end: number;
   /** The element equals the last one flattened at this path, whose leaves (and remembered key) were reused. */
   reused: boolean;
+  /** The same leaves as their own arrays, when the element is an object or array (else null). */
+  own: JsonLeaves | null;
 }
 
 /** Top-level keys whose elements flattenJson reports one by one (the prompt: see prompt.ts). */
@@ -255,14 +257,20 @@ export function sameJson(a: unknown, b: unknown): boolean {
   return count === 0;
 }
 
+/** A block as walkBlock flattened it: its own leaves (null for a scalar), and whether they were the remembered ones. */
+interface BlockLeaves {
+  own: JsonLeaves | null;
+  reused: boolean;
+}
+
 /**
  * Flatten one block, reusing the leaves of the last block at this path when it is the same.
- * Returns whether they were reused.
+ * The block's leaves are also returned as arrays of their own (prompt elements keep them).
  */
-function walkBlock(value: unknown, node: number, table: PathTable, depth: number): boolean {
+function walkBlock(value: unknown, node: number, table: PathTable, depth: number): BlockLeaves {
   if (typeof value !== "object" || value === null) {
     walk(value, node, table, depth);
-    return false;
+    return { own: null, reused: false };
   }
   const leaves = table.sameBlockLeaves(node, value);
   if (leaves !== undefined) {
@@ -270,12 +278,13 @@ function walkBlock(value: unknown, node: number, table: PathTable, depth: number
     scratchIds.set(leaves.pathIds, scratchCount);
     scratchHashes.set(leaves.hashes, scratchCount);
     scratchCount += leaves.pathIds.length;
-    return true;
+    return { own: leaves, reused: true };
   }
   const start = scratchCount;
   walk(value, node, table, depth);
-  table.rememberBlock(node, value, { pathIds: scratchIds.slice(start, scratchCount), hashes: scratchHashes.slice(start, scratchCount) });
-  return false;
+  const own = { pathIds: scratchIds.slice(start, scratchCount), hashes: scratchHashes.slice(start, scratchCount) };
+  table.rememberBlock(node, value, own);
+  return { own, reused: false };
 }
 
 /**
@@ -287,13 +296,13 @@ function walkTopLevel(value: unknown, node: number, table: PathTable, elements: 
     for (let i = 0; i < value.length; i++) {
       const start = scratchCount;
       const child = table.index(node, i);
-      const reused = walkBlock(value[i], child, table, 2);
-      elements?.push({ node: child, start, end: scratchCount, reused });
+      const block = walkBlock(value[i], child, table, 2);
+      elements?.push({ node: child, start, end: scratchCount, ...block });
     }
   } else {
     const start = scratchCount;
-    const reused = walkBlock(value, node, table, 1);
-    if (elements && !Array.isArray(value)) elements.push({ node, start, end: scratchCount, reused });
+    const block = walkBlock(value, node, table, 1);
+    if (elements && !Array.isArray(value)) elements.push({ node, start, end: scratchCount, ...block });
   }
 }
 

@@ -3,7 +3,8 @@
  * planSegments) and two worker threads (lane-worker.ts) take the segments in turn, the lanes in
  * the order given: both cores stay busy to the end, whether there are two lanes or three (a
  * baseline) and whatever their sizes. This thread renumbers each batch's JSON paths into its
- * own path table, pools repeated strings, and puts each lane back together in file order.
+ * own path table, pools repeated strings and prompt elements, and puts each lane back together in
+ * file order.
  *
  * Why workers, with capped heaps: parsing makes garbage that survives a record or two; in the
  * thread that holds the lanes it would be promoted and grow that heap for good.
@@ -15,13 +16,13 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { InputError } from "./errors.js";
-import type { Exchange, Lane } from "./exchange.js";
+import type { Exchange, JsonLeaves, Lane, PromptElement } from "./exchange.js";
 import { remapLeaves } from "./json-leaves.js";
 import { planSegments, type Segment } from "./load.js";
 import type { LaneMessage, SegmentTask } from "./lane-worker.js";
 import { inCaptureOrder, type NormalizeContext } from "./normalize.js";
 import { readExchanges, readLane, type ReadOptions } from "./read-lane.js";
-import { shareStrings } from "./shared-strings.js";
+import { shareElements } from "./shared-copies.js";
 
 /**
  * Each worker's heap: a small young generation, and an old generation capped well above what a
@@ -291,7 +292,7 @@ class ReaderThread {
     }
   }
 
-  /** Renumber a batch's paths into our table and pool its strings. */
+  /** Renumber a batch's paths into our table and pool its strings and prompt elements. */
   private adopt(exchanges: Exchange[], paths: string[], into: Exchange[]): void {
     for (const path of paths) this.theirPaths.push(path);
     if (this.memo.length < this.theirPaths.length) {
@@ -299,9 +300,16 @@ class ReaderThread {
       grown.set(this.memo);
       this.memo = grown;
     }
+    const renumbered = new Set<JsonLeaves>();
+    const renumber = (leaves: JsonLeaves) => {
+      if (renumbered.has(leaves)) return; // one clone, seen again: its ids are ours already
+      renumbered.add(leaves);
+      remapLeaves(leaves, this.theirPaths, this.context.paths, this.memo);
+    };
+    const adopted = new Map<PromptElement, PromptElement>();
     for (const exchange of exchanges) {
-      if (exchange.json) remapLeaves(exchange.json, this.theirPaths, this.context.paths, this.memo);
-      shareStrings(exchange, this.context.strings);
+      if (exchange.json) renumber(exchange.json);
+      if (exchange.prompt) shareElements(exchange.prompt, this.context.shared, adopted, renumber);
       into.push(exchange);
     }
   }

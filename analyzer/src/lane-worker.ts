@@ -6,12 +6,15 @@
  * paths into its own table.
  *
  * Why batches: a batch sent is a batch the worker no longer holds, so a lane exists once (in the
- * main thread) instead of twice while it is handed over, and the worker's heap stays small.
+ * main thread) instead of twice while it is handed over, and the worker's heap stays small. A
+ * batch carries each prompt element it mentions once (structured clones keep shared objects
+ * shared); the element's leaves are copied, not transferred, since the worker's reuse caches
+ * keep them.
  * Why one worker for many segments: its path table and reuse caches (json-leaves.ts) stay warm.
  */
 import { parentPort } from "node:worker_threads";
 import { InputError } from "./errors.js";
-import type { Exchange } from "./exchange.js";
+import type { Exchange, PromptElement } from "./exchange.js";
 import type { Segment } from "./load.js";
 import { createContext, type NormalizeContext } from "./normalize.js";
 import { readExchanges } from "./read-lane.js";
@@ -48,16 +51,21 @@ async function readSegment(port: NonNullable<typeof parentPort>, state: WorkerSt
   let pending = 0;
   let batch: Exchange[] = [];
   let leaves = 0;
+  /** Prompt elements the batch mentions: each is sent once however many requests repeat it. */
+  let elements = new Set<PromptElement>();
   const flush = () => {
     const transfer: ArrayBuffer[] = [];
     for (const exchange of batch) {
-      if (exchange.json) transfer.push(exchange.json.pathIds.buffer as ArrayBuffer, exchange.json.hashes.buffer as ArrayBuffer);
+      const json = exchange.json;
+      if (json) transfer.push(json.pathIds.buffer as ArrayBuffer, json.hashes.buffer as ArrayBuffer, json.at.buffer as ArrayBuffer);
+      if (exchange.prompt) transfer.push(exchange.prompt.starts.buffer as ArrayBuffer);
     }
     const paths = state.context.paths.paths.slice(state.pathsSent);
     state.pathsSent += paths.length;
     post({ type: "exchanges", exchanges: batch, paths }, transfer);
     batch = [];
     leaves = 0;
+    elements = new Set();
   };
   try {
     const reading = readExchanges(file, state.context, {
@@ -74,6 +82,11 @@ async function readSegment(port: NonNullable<typeof parentPort>, state: WorkerSt
     for await (const exchange of reading) {
       batch.push(exchange);
       leaves += exchange.json?.pathIds.length ?? 0;
+      for (const element of exchange.prompt ? [...exchange.prompt.tools, ...exchange.prompt.system, ...exchange.prompt.messages] : []) {
+        if (elements.has(element)) continue;
+        elements.add(element);
+        leaves += element.leaves.pathIds.length;
+      }
       if (leaves >= BATCH_LEAVES || batch.length >= BATCH_EXCHANGES) flush();
     }
     flush();

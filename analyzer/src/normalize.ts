@@ -12,11 +12,11 @@ import { InputError } from "./errors.js";
 import type { Exchange, Timings, Usage } from "./exchange.js";
 import { flattenJson, JsonTooDeepError, MAX_JSON_DEPTH, PathTable, type Flattened } from "./json-leaves.js";
 import type { RawRecord } from "./load.js";
-import { ElementKeys, promptOf } from "./prompt.js";
+import { bodyLeaves, ElementKeys, promptOf } from "./prompt.js";
 import { KnownToolResults, proxyFactsOf } from "./proxy-account.js";
 import { recordSecrets, redactHeaders, redactUrl, scrubJson, scrubSecrets, scrubText, secretForms } from "./redact.js";
 import { requestBody } from "./request-body.js";
-import { StringPool } from "./shared-strings.js";
+import { SharedCopies } from "./shared-copies.js";
 import { routeHost } from "./routes.js";
 
 // The names that lived here before the split, for importers that still expect them here.
@@ -31,8 +31,8 @@ export interface NormalizeContext {
   tools: ToolsCache;
   /** Prompt element keys over `paths`. */
   keys: ElementKeys;
-  /** Repeated strings of lanes read in worker threads, one copy each (shared-strings.ts). */
-  strings: StringPool;
+  /** Repeated strings and prompt elements of lanes read in worker threads, one copy each (shared-copies.ts). */
+  shared: SharedCopies;
   /** Tool result facts already seen, shared by the exchanges that repeat them. */
   toolResults: KnownToolResults;
   /** The last exchange's request headers, whose equal pairs the next exchange shares. */
@@ -41,7 +41,7 @@ export interface NormalizeContext {
 
 export function createContext(): NormalizeContext {
   const paths = new PathTable();
-  return { paths, tools: new Map(), keys: new ElementKeys(paths), strings: new StringPool(), toolResults: new KnownToolResults(), lastHeaders: [] };
+  return { paths, tools: new Map(), keys: new ElementKeys(paths), shared: new SharedCopies(), toolResults: new KnownToolResults(), lastHeaders: [] };
 }
 
 function numberOrNull(value: unknown): number | null {
@@ -142,6 +142,7 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
   const { size, sha256: sha, truncated } = request;
   const body = forms.length && request.json !== undefined ? scrubJson(request.json, forms) : request.json;
   const flat = body === undefined ? null : flattenAt(body, context.paths, where);
+  const prompt = flat ? promptOf(body, flat, context.keys) : null;
   const status = numberOrNull(record.response_status);
   return {
     file,
@@ -162,9 +163,9 @@ export function normalizeRecord(raw: RawRecord, context: NormalizeContext): Exch
     response_body_size: numberOrNull(record.response_body_size),
     response_body_sha256: typeof record.response_body_sha256 === "string" && record.response_body_sha256 !== "" ? record.response_body_sha256 : null,
     response_stream: typeof record.response_stream === "boolean" ? record.response_stream : null,
-    json: flat ? flat.leaves : null,
+    json: flat ? bodyLeaves(flat.leaves, prompt) : null,
     anthropic: anthropicSummary(body, flat, headers, context.tools),
-    prompt: flat ? promptOf(body, flat, context.keys) : null,
+    prompt,
     usage: usageOf(record.usage),
     timings: timingsOf(record.timings),
     error: scrubError(errorOf(record.error), scrub),

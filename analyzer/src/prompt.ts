@@ -1,6 +1,6 @@
 /**
  * The prompt of a Messages API request element by element (Exchange.prompt): each tool, system
- * block and message with a content key, its name or role, and its leaf range in Exchange.json.
+ * block and message with a content key, its name or role, and its own leaves.
  *
  * Why keys from leaves: pairing, array alignment and the cache-prefix check compare elements by
  * content, wherever they sit. The key is derived from the element's leaves (path relative to the
@@ -10,10 +10,11 @@
  * The key leaves out what the API ignores for content: `cache_control` anywhere inside, the
  * order of object keys, and whether a message's content is a string or one text block.
  *
- * Element objects are shared between exchanges when they are equal (see ElementKeys.element):
- * treat them as read-only.
+ * Element objects are shared between exchanges when they are equal (see ElementKeys.element, and
+ * shared-copies.ts across lanes): treat them as read-only. Where an element sits in its body is
+ * the exchange's own (Prompt.starts).
  */
-import type { JsonLeaves, Prompt, PromptElement } from "./exchange.js";
+import type { BodyLeaves, JsonLeaves, Prompt, PromptElement, PromptKind } from "./exchange.js";
 import { hashText } from "./hash.js";
 import type { FlatElement, Flattened, PathTable } from "./json-leaves.js";
 
@@ -91,13 +92,14 @@ export class ElementKeys {
 
   /**
    * The element object for these facts: the one built last time at this path when they are the
-   * same. Consecutive requests of a conversation repeat most messages at the same leaf offsets,
-   * so most requests share their message objects (and transferring a lane keeps that sharing).
+   * same (the same leaves object: flattenJson reused the block). Consecutive requests of a
+   * conversation repeat most tools and messages at the same index, so they share those objects,
+   * leaves included.
    */
-  element(node: number, index: number, key: string, name: string | null, start: number, end: number): PromptElement {
+  element(node: number, index: number, key: string, name: string | null, leaves: JsonLeaves): PromptElement {
     const last = this.lastElement[node];
-    if (last && last.index === index && last.key === key && last.name === name && last.start === start && last.end === end) return last;
-    const element: PromptElement = { index, key, name, start, end };
+    if (last && last.leaves === leaves && last.index === index && last.key === key && last.name === name) return last;
+    const element: PromptElement = { index, key, name, leaves };
     this.lastElement[node] = element;
     return element;
   }
@@ -170,6 +172,12 @@ function nameOf(value: unknown, field: "name" | "role"): string | null {
   return typeof name === "string" ? name : null;
 }
 
+/** Where `prompt[kind][position]` starts among the body's leaves (Prompt.starts). */
+export function elementStart(prompt: Prompt, kind: PromptKind, position: number): number {
+  const offset = kind === "tools" ? 0 : kind === "system" ? prompt.tools.length : prompt.tools.length + prompt.system.length;
+  return prompt.starts[offset + position] as number;
+}
+
 /**
  * The prompt of a request body already flattened into `flat`; null when the body has no
  * `messages` array (not a Messages API request).
@@ -177,6 +185,7 @@ function nameOf(value: unknown, field: "name" | "role"): string | null {
 export function promptOf(body: unknown, flat: Flattened, keys: ElementKeys): Prompt | null {
   const object = body as Record<string, unknown> | null;
   if (object === null || typeof object !== "object" || !Array.isArray(object.messages)) return null;
+  const starts: number[] = [];
   const elements = (kind: "tools" | "system" | "messages"): PromptElement[] => {
     const value = object[kind];
     const flats = flat.elements[kind];
@@ -188,9 +197,37 @@ export function promptOf(body: unknown, flat: Flattened, keys: ElementKeys): Pro
       if (kind === "system" && isBillingHeader(element)) continue;
       const range = flats[index] as FlatElement;
       const name = kind === "tools" ? nameOf(element, "name") : kind === "messages" ? nameOf(element, "role") : null;
-      out.push(keys.element(range.node, index, keys.keyOf(element, flat.leaves, range, kind), name, range.start, range.end));
+      const leaves = range.own ?? { pathIds: flat.leaves.pathIds.slice(range.start, range.end), hashes: flat.leaves.hashes.slice(range.start, range.end) };
+      out.push(keys.element(range.node, index, keys.keyOf(element, flat.leaves, range, kind), name, leaves));
+      starts.push(range.start);
     }
     return out;
   };
-  return { tools: elements("tools"), system: elements("system"), messages: elements("messages") };
+  const tools = elements("tools");
+  const system = elements("system");
+  const messages = elements("messages");
+  return { tools, system, messages, starts: Int32Array.from(starts) };
+}
+
+/**
+ * The body's leaves outside the prompt's elements (all of them without a prompt), with their
+ * places among all the leaves: Exchange.json.
+ */
+export function bodyLeaves(leaves: JsonLeaves, prompt: Prompt | null): BodyLeaves {
+  const covered = new Uint8Array(leaves.pathIds.length);
+  if (prompt) {
+    const all = [...prompt.tools, ...prompt.system, ...prompt.messages];
+    all.forEach((element, i) => covered.fill(1, prompt.starts[i] as number, (prompt.starts[i] as number) + element.leaves.pathIds.length));
+  }
+  let count = 0;
+  for (let i = 0; i < covered.length; i++) if (covered[i] === 0) count += 1;
+  const out: BodyLeaves = { pathIds: new Int32Array(count), hashes: new Float64Array(count), at: new Int32Array(count) };
+  for (let i = 0, n = 0; i < covered.length; i++) {
+    if (covered[i] === 1) continue;
+    out.pathIds[n] = leaves.pathIds[i] as number;
+    out.hashes[n] = leaves.hashes[i] as number;
+    out.at[n] = i;
+    n += 1;
+  }
+  return out;
 }

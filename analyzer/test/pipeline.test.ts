@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { generate } from "../bench/generate.js";
 import { InputError } from "../src/errors.js";
 import * as fromSource from "../src/pipeline.js";
 import { ANALYZER, CLI, expectOneLineError, runCli, tempDir, v1Record, writeJsonl } from "./helpers.js";
@@ -25,6 +26,23 @@ describe("reading the lanes in worker threads", () => {
       expect(inThread.report.paired.length).toBeGreaterThan(0);
     }
     expect(CLI).toContain("dist");
+  });
+
+  it("gives the same report on Claude-Code-shaped traffic, prompt elements shared across batches and lanes", async () => {
+    // The benchmark's generator: tools reordered or deferred, messages inserted, retries, a baseline, and a
+    // message sent as a string on one turn and as one text block (the same key, other leaves) on another.
+    const built = (await import(pathToFileURL(join(ANALYZER, "dist", "pipeline.js")).href)) as typeof fromSource;
+    const dir = tempDir();
+    const files = { direct: join(dir, "d.jsonl"), headroom: join(dir, "h.jsonl"), baseline: join(dir, "b.jsonl") };
+    await generate({ sessions: 4, turnsPerSession: 12, toolResultChars: 400, seed: 7 }, files);
+    const options = { ...files, pairBy: "conversation" as const, generatedAt: new Date("2026-01-01T00:00:00Z") };
+    const inThread = await fromSource.networkDiffToStrings(options);
+    expect(inThread.report.paired.length).toBeGreaterThan(40);
+    for (const segmentBytes of [20_000, 1 << 30]) {
+      const inWorkers = await built.networkDiffToStrings({ ...options, segmentBytes });
+      expect(inWorkers.json).toBe(inThread.json);
+      expect(inWorkers.markdown).toBe(inThread.markdown);
+    }
   });
 
   it("reports the direct lane's error when both lanes are bad", () => {

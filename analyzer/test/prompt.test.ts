@@ -42,8 +42,7 @@ describe("Exchange.prompt", () => {
       [0, "user"],
       [1, "assistant"],
     ]);
-    const paths = leafPaths(exchange.json!, context.paths);
-    const range = (element: Prompt["messages"][number]) => paths.slice(element.start, element.end);
+    const range = (element: Prompt["messages"][number]) => leafPaths(element.leaves, context.paths);
     expect(range(prompt.messages[1]!)).toEqual(["$.messages[1].role", "$.messages[1].content[0].type", "$.messages[1].content[0].text"]);
     expect(range(prompt.tools[0]!).every((path) => path.startsWith("$.tools[0]."))).toBe(true);
     expect(range(prompt.system[0]!)).toEqual(["$.system[0].type", "$.system[0].text"]);
@@ -127,7 +126,7 @@ describe("Exchange.prompt", () => {
   it("a string system is one element at index 0, keyed like one text block with that text", () => {
     const asString = promptOf(messagesBody({ system: "Be brief." }));
     const asBlock = promptOf(messagesBody({ system: [{ type: "text", text: "Be brief." }] }));
-    expect(asString.system.map((s) => [s.index, s.start, s.end - s.start])).toEqual([[0, asString.system[0]!.start, 1]]);
+    expect(asString.system.map((s) => [s.index, s.leaves.pathIds.length])).toEqual([[0, 1]]);
     expect(asString.system[0]!.key).toBe(asBlock.system[0]!.key);
   });
 
