@@ -122,14 +122,14 @@ export async function networkDiff(options: NetworkDiffOptions, sinks: ReportSink
     if (sink && chunk !== "") await sink(chunk);
   };
   await emit(sinks.markdown, markdown.start());
-  await emit(sinks.json, json.start());
+  for (const piece of json.start()) await emit(sinks.json, piece);
   for (const diff of diffs) {
     sinks.pair?.(diff);
     await emit(sinks.markdown, markdown.pair(diff));
     if (sinks.json) await emit(sinks.json, json.pair(diff));
   }
   await emit(sinks.markdown, markdown.end());
-  await emit(sinks.json, json.end());
+  for (const piece of json.end()) await emit(sinks.json, piece);
   return head;
 }
 

@@ -1,6 +1,10 @@
 import stringify from "fast-json-stable-stringify";
 import { describe, expect, it } from "vitest";
-import { networkDiffToStrings } from "../src/pipeline.js";
+import { join } from "node:path";
+import fc from "fast-check";
+import { generate } from "../bench/generate.js";
+import { networkDiff, networkDiffToStrings } from "../src/pipeline.js";
+import { stringifyInPieces } from "../src/render-json.js";
 import { cappedList, cell, code } from "../src/render-markdown.js";
 import { messagesBody, tempDir, TOOLS, v1Record, writeJsonl } from "./helpers.js";
 
@@ -104,5 +108,38 @@ describe("reports", () => {
     expect(r.summary.headroom.errors).toEqual([{ route: "POST api.anthropic.com/v1/messages?beta=true", sequence: 1, line: 1, status: null, kind: "upstream_connect", message: "connection refused" }]);
     expect(markdown).toContain("### Errors in the headroom lane");
     expect(markdown).toContain("| direct | 2 |");
+  });
+});
+
+describe("the JSON report in pieces", () => {
+  it("stringifyInPieces gives exactly fast-json-stable-stringify's text, split into bounded pieces", () => {
+    const scalar = fc.oneof(fc.string(), fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.date({ noInvalidDate: true }));
+    const { value } = fc.letrec((tie) => ({
+      value: fc.oneof({ depthSize: "small" }, scalar, tie("array"), tie("object")),
+      array: fc.array(tie("value"), { maxLength: 400 }),
+      object: fc.dictionary(fc.string(), tie("value"), { maxKeys: 8 }),
+    }));
+    fc.assert(
+      fc.property(value, (input) => {
+        const pieces = [...stringifyInPieces(input)];
+        expect(pieces.join("")).toBe(stringify(input) ?? "");
+        const longestScalar = 2 + Math.max(0, ...pieces.map((piece) => piece.length - (1 << 16)));
+        for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeLessThan((1 << 16) + longestScalar);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a head member of megabytes (the proxy account's rows, one per pair) reaches the sink in pieces of ~64 KB", async () => {
+    const dir = tempDir();
+    // The benchmark's traffic: the proxy shortens long tool results, so every pair has a row.
+    const files = { direct: join(dir, "d.jsonl"), headroom: join(dir, "h.jsonl") };
+    await generate({ sessions: 4, turnsPerSession: 40, toolResultChars: 4000, seed: 3 }, files);
+    const chunks: string[] = [];
+    await networkDiff({ ...files, pairBy: "conversation" }, { json: (chunk) => void chunks.push(chunk) });
+    const report = JSON.parse(chunks.join("")) as { proxy_account: { rows: unknown[] } };
+    expect(report.proxy_account.rows.length).toBeGreaterThan(150);
+    expect(JSON.stringify(report.proxy_account).length).toBeGreaterThan(4 << 16);
+    expect(Math.max(...chunks.map((chunk) => chunk.length))).toBeLessThan(80_000);
   });
 });
