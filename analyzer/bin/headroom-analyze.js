@@ -1,5 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 // The installed command. It exists before the build so `npm ci` can link it; it runs the built CLI.
+// Node gets a small young generation (1 MB semi-spaces): a network-diff keeps nearly everything it
+// reads, and V8 answers survivors by growing the young generation to 48 MB for good; with it capped,
+// network-diff runs in the main thread instead of a worker (src/network-diff-worker.ts).
 // It first checks the Node.js version against package.json's engines, so an older Node.js gets one
 // line instead of a failure deep in an import (e.g. node:crypto's `hash`, new in Node.js 20.12).
 import { existsSync } from "node:fs";

@@ -17,7 +17,7 @@ import { fileSize } from "./load.js";
 import { createContext } from "./normalize.js";
 import { PAIR_BY_CHOICES, type PairBy } from "./pair.js";
 import { runNetworkDiff, type DiffArgs, type DiffIo } from "./network-diff-command.js";
-import { canRunInWorker, runNetworkDiffInWorker } from "./network-diff-worker.js";
+import { canRunInWorker, mainThreadIsLean, runNetworkDiffInWorker } from "./network-diff-worker.js";
 import { readLane } from "./pipeline.js";
 import { createProgress } from "./progress.js";
 import { renderLaneSummary } from "./render-markdown.js";
@@ -70,9 +70,9 @@ const DIFF_IO: DiffIo = {
   progress: (total, quiet) => createProgress(total, process.stderr, !quiet),
 };
 
-/** network-diff, in a worker thread when built (network-diff-worker.ts says why). */
+/** network-diff, in a worker thread when built and node's own young generation is the default (network-diff-worker.ts says why). */
 async function networkDiffCommand(args: DiffArgs): Promise<void> {
-  process.exitCode = await (canRunInWorker() ? runNetworkDiffInWorker(args, DIFF_IO) : runNetworkDiff(args, DIFF_IO));
+  process.exitCode = await (canRunInWorker() && !mainThreadIsLean() ? runNetworkDiffInWorker(args, DIFF_IO) : runNetworkDiff(args, DIFF_IO));
 }
 
 async function runSummary(args: { file: string; quiet: boolean }): Promise<void> {

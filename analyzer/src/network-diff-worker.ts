@@ -1,6 +1,7 @@
 /**
  * network-diff in a worker thread with a small young generation; the main thread only draws the
- * progress bar, prints warnings and writes stdout.
+ * progress bar, prints warnings and writes stdout. Not needed when node itself was started with a
+ * small young generation, as the installed command does (mainThreadIsLean).
  *
  * Why: the analysis holds every lane's exchanges, which arrive from the lane readers as
  * structured clones. Nearly all of them survive, and V8 answers survivors by growing the young
@@ -13,7 +14,10 @@ import { InputError, OutputError, UsageError } from "./errors.js";
 import { runNetworkDiff, type DiffArgs, type DiffIo } from "./network-diff-command.js";
 import type { Progress } from "./progress.js";
 
-/** The analysis worker's young generation (MB): its garbage is short-lived (batches being adopted, diffs being built); a larger one only grows the peak. */
+/**
+ * The analysis worker's young generation (MB; three semi-spaces' worth): its garbage is short-lived
+ * (batches being adopted, diffs being built); a larger one only grows the peak.
+ */
 const YOUNG_MB = 6;
 const WORKER_FILE = new URL(import.meta.url);
 
@@ -53,6 +57,16 @@ function errorOf(kind: ErrorKind, message: string): Error {
 /** Whether the compiled worker is there (it is not when running from the TypeScript sources, in tests). */
 export function canRunInWorker(): boolean {
   return WORKER_FILE.pathname.endsWith(".js");
+}
+
+/**
+ * Whether node was started with a young generation as small as the worker's: the installed
+ * command (bin/headroom-analyze.js) starts it with `--max-semi-space-size=1`. The analysis then
+ * runs in this thread, and the worker's isolate and second copy of the modules are saved.
+ */
+export function mainThreadIsLean(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env.NODE_OPTIONS ?? ""): boolean {
+  const semiSpace = /--max-semi-space-size[= ](\d+)/.exec(`${execArgv.join(" ")} ${nodeOptions}`)?.[1];
+  return semiSpace !== undefined && Number(semiSpace) * 3 <= YOUNG_MB;
 }
 
 /** Run network-diff in a worker; `io` is the main thread's. Resolves to the exit code; rejects as the command would. */

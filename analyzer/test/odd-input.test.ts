@@ -1,9 +1,11 @@
 /** Odd input gives one line naming file:line and exit 2, never a stack trace or a machine's worth of memory. */
 import { spawnSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
+import { mainThreadIsLean } from "../src/network-diff-worker.js";
 import { ANALYZER, expectOneLineError, legacyRecord, messagesBody, runCli, tempDir, v1Record, writeJsonl } from "./helpers.js";
 
 const dir = tempDir();
@@ -98,5 +100,31 @@ describe("the Node.js version floor", () => {
     const result = run("20.11.1", join(ANALYZER, "bin", "node-version.js"), [join(ANALYZER, "..", "package.json")]);
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^error: Node\.js 20\.11\.1 is too old: needs \^20\.19\.0 \|\| >=22\.12\.0 \(engines in .*package\.json\)\n$/);
+  });
+});
+
+describe("the installed command", () => {
+  const FIXTURES = join(ANALYZER, "test", "fixtures");
+  const bin = join(ANALYZER, "bin", "headroom-analyze.js");
+
+  it("starts node with a young generation small enough for the analysis to run in the main thread", () => {
+    const shebang = readFileSync(bin, "utf8").split("\n")[0] as string;
+    expect(shebang).toMatch(/^#!\/usr\/bin\/env -S node /);
+    const flags = shebang.split(" ").slice(3);
+    expect(mainThreadIsLean(flags, "")).toBe(true);
+    expect(mainThreadIsLean([], "")).toBe(false);
+    expect(mainThreadIsLean([], "--max-semi-space-size=16")).toBe(false);
+    expect(mainThreadIsLean([], "--max-semi-space-size=2")).toBe(true);
+  });
+
+  it("run through its shebang, writes the same report as `node dist/cli.js`", () => {
+    const out = mkdtempSync(join(tmpdir(), "bin-"));
+    const args = (name: string) => ["network-diff", "--direct", join(FIXTURES, "v1-direct.jsonl"), "--headroom", join(FIXTURES, "v1-headroom.jsonl"), "--json-output", join(out, name), "--quiet"];
+    const viaBin = spawnSync(bin, args("bin.json"), { encoding: "utf8" });
+    expect(viaBin.stderr).toBe("");
+    expect(viaBin.status).toBe(0);
+    expect(runCli(args("cli.json")).status).toBe(0);
+    const withoutTime = (name: string) => readFileSync(join(out, name), "utf8").replace(/"generated_at":"[^"]*"/, "");
+    expect(withoutTime("bin.json")).toBe(withoutTime("cli.json"));
   });
 });
