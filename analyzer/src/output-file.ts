@@ -23,6 +23,61 @@ export async function makeFolders(folder: string): Promise<void> {
   }
 }
 
+/** Bytes written at a time. */
+const BLOCK = 1 << 16;
+/** Characters encoded at a time from a long piece: at most 3 bytes each in UTF-8, so a slice always fits an empty block. */
+const SLICE = BLOCK >> 3;
+
+/**
+ * Text waiting to be written, encoded into one block of bytes kept for the whole file and written
+ * out whenever it is full. Why not a list of strings, or a buffer per piece: a rendered piece is
+ * often a long chain of joined strings, and held until its block is written it would outlive the
+ * young generation and be garbage in the old one, collected late; and buffers made and freed per
+ * piece (a report head can be megabytes) are memory the C allocator keeps. Pieces are encoded as
+ * they come, and nothing is allocated per piece.
+ */
+class BlockWriter {
+  private readonly block = Buffer.allocUnsafeSlow(BLOCK);
+  private used = 0;
+  /** Appends run one after another, even when a caller does not wait for the last one. */
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly out: (bytes: Buffer) => Promise<void>) {}
+
+  /** Add `text`; resolves once the block it filled (if any) is written. */
+  add(text: string): Promise<void> {
+    const appended = this.queue.then(() => this.append(text));
+    this.queue = appended.catch(() => undefined);
+    return appended;
+  }
+
+  /** Write whatever is waiting. */
+  flush(): Promise<void> {
+    const flushed = this.queue.then(() => this.writeBlock());
+    this.queue = flushed.catch(() => undefined);
+    return flushed;
+  }
+
+  private async append(text: string): Promise<void> {
+    let at = 0;
+    while (at < text.length) {
+      let end = Math.min(text.length, at + SLICE);
+      if (end < text.length && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800) end += 1; // a surrogate pair stays whole
+      const slice = at === 0 && end === text.length ? text : text.slice(at, end);
+      if (this.used + Buffer.byteLength(slice) > BLOCK) await this.writeBlock();
+      this.used += this.block.write(slice, this.used);
+      at = end;
+    }
+  }
+
+  private async writeBlock(): Promise<void> {
+    if (this.used === 0) return;
+    const used = this.used;
+    this.used = 0;
+    await this.out(this.block.subarray(0, used));
+  }
+}
+
 async function isPresent(path: string): Promise<boolean> {
   return stat(path).then(
     () => true,
@@ -37,8 +92,9 @@ async function isPresent(path: string): Promise<boolean> {
 export class PrivateOutput {
   private handle: FileHandle | null = null;
   private readonly temporary: string;
-  private pending: string[] = [];
-  private pendingLength = 0;
+  private readonly pending = new BlockWriter(async (bytes) => {
+    await this.handle?.write(bytes);
+  });
 
   /** `label` says what the file is in errors (`cannot write <label> <path>`). */
   constructor(
@@ -64,20 +120,19 @@ export class PrivateOutput {
   }
 
   async write(text: string): Promise<void> {
-    this.pending.push(text);
-    this.pendingLength += text.length;
-    if (this.pendingLength >= 1 << 16) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    if (this.pendingLength === 0) return;
     try {
-      await this.handle?.write(this.pending.join(""));
+      await this.pending.add(text);
     } catch (error) {
       this.fail(error);
     }
-    this.pending = [];
-    this.pendingLength = 0;
+  }
+
+  private async flush(): Promise<void> {
+    try {
+      await this.pending.flush();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   async finish(): Promise<void> {
@@ -98,14 +153,14 @@ export class PrivateOutput {
 }
 
 /**
- * A report file being written: pieces are buffered and written in 64 KB blocks (short-lived
- * pieces are cheap for the GC). The file is opened (and its folder created) on the first piece,
+ * A report file being written: pieces are buffered as bytes and written in 64 KB blocks. The file is opened (and its folder created) on the first piece,
  * i.e. only after all input was read, so bad input leaves no half-written report behind.
  */
 export class ReportFile {
   private handle: FileHandle | null = null;
-  private pending: string[] = [];
-  private pendingLength = 0;
+  private readonly pending = new BlockWriter(async (bytes) => {
+    await (await this.opened()).write(bytes);
+  });
 
   constructor(
     private readonly path: string,
@@ -117,27 +172,32 @@ export class ReportFile {
     throw new OutputError(`cannot write ${this.label} report ${this.path} (${code})`);
   }
 
+  private async opened(): Promise<FileHandle> {
+    if (!this.handle) {
+      const target = resolve(this.path);
+      await makeFolders(dirname(target));
+      // Private like the captures it is drawn from (it quotes request content), even over an older 0644 file.
+      this.handle = await open(target, "w", 0o600);
+      await this.handle.chmod(0o600);
+    }
+    return this.handle;
+  }
+
   private async flush(): Promise<void> {
     try {
-      if (!this.handle) {
-        const target = resolve(this.path);
-        await makeFolders(dirname(target));
-        // Private like the captures it is drawn from (it quotes request content), even over an older 0644 file.
-        this.handle = await open(target, "w", 0o600);
-        await this.handle.chmod(0o600);
-      }
-      if (this.pendingLength > 0) await this.handle.write(this.pending.join(""));
+      await this.pending.flush();
+      await this.opened();
     } catch (error) {
       this.fail(error);
     }
-    this.pending = [];
-    this.pendingLength = 0;
   }
 
   readonly write = async (chunk: string): Promise<void> => {
-    this.pending.push(chunk);
-    this.pendingLength += chunk.length;
-    if (this.pendingLength >= 1 << 16) await this.flush();
+    try {
+      await this.pending.add(chunk);
+    } catch (error) {
+      this.fail(error);
+    }
   };
 
   async close(quiet: boolean): Promise<void> {

@@ -13,7 +13,7 @@ import type { PairDiff } from "./compare.js";
 import type { Report, ReportHead } from "./summarize.js";
 
 /** Characters per piece of a large value (stringifyInPieces). */
-const PIECE = 1 << 16;
+const PIECE = 1 << 13;
 
 /** A value stringify renders itself (a scalar, or an object with toJSON), not walked here. */
 function isWalked(node: unknown): node is object {
