@@ -2,7 +2,8 @@
  * `npm run bench` — how fast and how lean `network-diff` is on Claude-Code-sized captures.
  *
  * Generates (or reuses) synthetic captures — direct, headroom and a baseline (a second direct
- * run) — at full and half size in <repo>/bench-data/, then runs the built CLI with everything on
+ * run) — at full and half size in <repo>/bench-data/, then runs the installed command
+ * (bin/headroom-analyze.js through its shebang, as `npx headroom-analyze` does) with everything on
  * (--baseline, both reports) and a floor (read + JSON.parse of every line of the same three files,
  * nothing else) as child processes under GNU time, alternately, best of 5 for time, and prints
  * time, ratio to the floor, peak RSS and growth.
@@ -21,7 +22,9 @@ const here = dirname(fileURLToPath(import.meta.url));
 const analyzer = resolve(here, "..");
 const repo = resolve(analyzer, "..");
 const dataDir = join(repo, "bench-data");
-const cli = join(analyzer, "dist", "cli.js");
+/** What users run (`npx headroom-analyze`): the installed command, started through its shebang as a shell would. */
+const command = join(analyzer, "bin", "headroom-analyze.js");
+const built = join(analyzer, "dist", "cli.js");
 const floor = join(here, "floor.mjs");
 const TIME = "/usr/bin/time";
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -39,13 +42,13 @@ function fail(message: string): never {
   process.exit(1);
 }
 
-/** Run `node args…` under GNU time; wall seconds and peak RSS (MB). */
-function measure(args: string[]): Measurement {
+/** Run `argv` (a program and its arguments) under GNU time; wall seconds and peak RSS (MB). */
+function measure(argv: string[]): Measurement {
   const rssFile = join(dataDir, ".rss");
   const started = process.hrtime.bigint();
-  const run = spawnSync(TIME, ["-f", "%M", "-o", rssFile, process.execPath, ...args], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+  const run = spawnSync(TIME, ["-f", "%M", "-o", rssFile, ...argv], { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (run.status !== 0) fail(`${args.join(" ")} exited ${run.status}: ${run.stderr.trim().split("\n").slice(-3).join(" | ")}`);
+  if (run.status !== 0) fail(`${argv.join(" ")} exited ${run.status}: ${run.stderr.trim().split("\n").slice(-3).join(" | ")}`);
   const rssKb = Number(readFileSync(rssFile, "utf8").trim().split("\n").pop());
   return { seconds, rssMb: rssKb / 1024 };
 }
@@ -96,14 +99,14 @@ function lines(file: string): number {
 
 async function main(): Promise<void> {
   if (!existsSync(TIME)) fail(`${TIME} not found; install GNU time (Debian: apt-get install -y time)`);
-  if (!existsSync(cli)) fail(`${cli} not found; run \`make build\` first`);
+  if (!existsSync(built)) fail(`${built} not found; run \`make build\` first`);
   const { full, half } = await dataset();
   const rows: Array<{ name: string; files: Files; floor: Measurement; diff: Measurement }> = [];
   for (const [name, files] of [["half", half], ["full", full]] as const) {
     process.stderr.write(`bench: ${name} size, ${RUNS} runs each …\n`);
     const out = join(dataDir, `report-${name}`);
-    const diffArgs = [cli, "network-diff", "--direct", files[0], "--headroom", files[1], "--baseline", files[2], "--output", `${out}.md`, "--json-output", `${out}.json`, "--quiet"];
-    rows.push({ name, files, ...compareRuns([floor, ...files], diffArgs) });
+    const diffArgs = [command, "network-diff", "--direct", files[0], "--headroom", files[1], "--baseline", files[2], "--output", `${out}.md`, "--json-output", `${out}.json`, "--quiet"];
+    rows.push({ name, files, ...compareRuns([process.execPath, floor, ...files], diffArgs) });
   }
   const mb = (file: string) => statSync(file).size / 1024 / 1024;
   const table = [
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
   const [halfRow, fullRow] = rows as [(typeof rows)[0], (typeof rows)[0]];
   process.stderr.write("bench: full size with --html-output …\n");
   const htmlFile = join(dataDir, "report-full.html");
-  const html = measure([cli, "network-diff", "--direct", full[0], "--headroom", full[1], "--output", join(dataDir, "report-html.md"), "--html-output", htmlFile, "--quiet"]);
+  const html = measure([command, "network-diff", "--direct", full[0], "--headroom", full[1], "--output", join(dataDir, "report-html.md"), "--html-output", htmlFile, "--quiet"]);
   const htmlMb = statSync(htmlFile).size / 1024 / 1024;
   const ratio = fullRow.diff.seconds / fullRow.floor.seconds;
   const growth = fullRow.diff.seconds / halfRow.diff.seconds;
