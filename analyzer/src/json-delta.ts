@@ -9,7 +9,8 @@
  * element, so a message that moved from [3] to [4] compares with itself.
  *
  * Cost: O(leaves) per pair with two arrays indexed by path id (and by relative path id), no
- * per-pair maps; elements whose leaves are identical are skipped after one linear check.
+ * per-pair maps; an element both sides share (one object) is skipped at once, elements whose leaves
+ * are identical after one linear check.
  */
 import { alignElements, type Alignment } from "./align.js";
 import type { BodyLeaves, Exchange, Prompt, PromptElement, PromptKind } from "./exchange.js";

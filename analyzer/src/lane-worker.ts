@@ -34,7 +34,7 @@ export type LaneMessage =
   | { type: "done" }
   | { type: "error"; input: boolean; message: string };
 
-/** A batch is sent once it holds this many JSON leaves (about 12 bytes each) or exchanges. */
+/** A batch is sent once it holds this many JSON leaves (about 12 bytes each; an element's counted once) or exchanges. */
 const BATCH_LEAVES = 1 << 19;
 const BATCH_EXCHANGES = 256;
 /** Progress is reported every so many bytes. */

@@ -203,6 +203,7 @@ export function promptOf(body: unknown, flat: Flattened, keys: ElementKeys): Pro
     }
     return out;
   };
+  // In this order: Prompt.starts lists the tools' starts, then the system blocks', then the messages'.
   const tools = elements("tools");
   const system = elements("system");
   const messages = elements("messages");
