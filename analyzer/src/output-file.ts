@@ -153,8 +153,9 @@ export class PrivateOutput {
 }
 
 /**
- * A report file being written: pieces are buffered as bytes and written in 64 KB blocks. The file is opened (and its folder created) on the first piece,
- * i.e. only after all input was read, so bad input leaves no half-written report behind.
+ * A report file being written: pieces are encoded into 64 KB blocks (BlockWriter). The file is opened
+ * (and its folder created) when the first block is written or the file closed, i.e. only after all
+ * input was read, so bad input leaves no half-written report behind.
  */
 export class ReportFile {
   private handle: FileHandle | null = null;
