@@ -1,7 +1,6 @@
 /** Odd input gives one line naming file:line and exit 2, never a stack trace or a machine's worth of memory. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, describe, expect, it } from "vitest";
@@ -118,7 +117,7 @@ describe("the installed command", () => {
   });
 
   it("run through its shebang, writes the same report as `node dist/cli.js`", () => {
-    const out = mkdtempSync(join(tmpdir(), "bin-"));
+    const out = tempDir();
     const args = (name: string) => ["network-diff", "--direct", join(FIXTURES, "v1-direct.jsonl"), "--headroom", join(FIXTURES, "v1-headroom.jsonl"), "--json-output", join(out, name), "--quiet"];
     const viaBin = spawnSync(bin, args("bin.json"), { encoding: "utf8" });
     expect(viaBin.stderr).toBe("");
