@@ -14,7 +14,7 @@
  */
 import { alignElements, type Alignment } from "./align.js";
 import type { BodyLeaves, Exchange, Prompt, PromptElement, PromptKind } from "./exchange.js";
-import type { PathTable } from "./json-leaves.js";
+import { sameLeaves, type PathTable } from "./json-leaves.js";
 import { elementStart } from "./prompt.js";
 
 export interface JsonDelta {
@@ -179,7 +179,7 @@ export class JsonComparer {
       const de = dElements[match.direct] as PromptElement;
       const he = hElements[match.headroom] as PromptElement;
       if (match.moved) moved.push(`${elementPath(kind, de, this.table)} -> ${elementPath(kind, he, this.table)}`);
-      if (sameLeaves(de, he)) continue;
+      if (sameLeaves(de.leaves, he.leaves)) continue; // the common case: an element the proxy left alone, often one object
       this.compareElement(de, elementStart(d, kind, match.direct), he, elementStart(h, kind, match.headroom), onlyDirect, onlyHeadroom, changed);
     }
     for (const position of alignment.onlyDirect) {
@@ -221,18 +221,6 @@ export class JsonComparer {
       if (relMark[rel] === seen) onlyDirect.add(names[d.pathIds[i] as number] as string, dAt + i);
     }
   }
-}
-
-/** Identical leaves (same paths, same values)? The common case: an element the proxy left alone (often the very same object). */
-function sameLeaves(de: PromptElement, he: PromptElement): boolean {
-  if (de.leaves === he.leaves) return true;
-  const d = de.leaves;
-  const h = he.leaves;
-  if (d.pathIds.length !== h.pathIds.length) return false;
-  for (let k = 0; k < d.pathIds.length; k++) {
-    if (d.pathIds[k] !== h.pathIds[k] || d.hashes[k] !== h.hashes[k]) return false;
-  }
-  return true;
 }
 
 /** Tools align by name (a tool without one by its key); system blocks and messages by key, gaps paired (messages by role). */

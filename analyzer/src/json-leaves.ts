@@ -334,6 +334,14 @@ export function flattenJson(value: unknown, table: PathTable): Flattened {
   };
 }
 
+/** The same leaves (paths and values, in order)? The very same arrays at once, else one linear check. */
+export function sameLeaves(a: JsonLeaves, b: JsonLeaves): boolean {
+  if (a === b) return true;
+  if (a.pathIds.length !== b.pathIds.length) return false;
+  for (let i = 0; i < a.pathIds.length; i++) if (a.pathIds[i] !== b.pathIds[i] || a.hashes[i] !== b.hashes[i]) return false;
+  return true;
+}
+
 /**
  * Rewrite leaves numbered by another PathTable (`theirPaths`, e.g. from a worker thread) into
  * `table`'s ids, in place.

@@ -9,16 +9,10 @@
  * recognises at once. The leaves of pooled elements are packed into shared blocks.
  */
 import type { JsonLeaves, Prompt, PromptElement } from "./exchange.js";
+import { sameLeaves } from "./json-leaves.js";
 
 /** Leaves per block of the pool's leaf store; an element with more gets arrays of its own. */
 const STORE_BLOCK = 1 << 15;
-
-/** Same paths and values? */
-function sameLeaves(a: JsonLeaves, b: JsonLeaves): boolean {
-  if (a.pathIds.length !== b.pathIds.length) return false;
-  for (let i = 0; i < a.pathIds.length; i++) if (a.pathIds[i] !== b.pathIds[i] || a.hashes[i] !== b.hashes[i]) return false;
-  return true;
-}
 
 export class SharedCopies {
   private readonly strings = new Map<string, string>();
