@@ -17,6 +17,7 @@ import { InputError } from "./errors.js";
 import type { Exchange, PromptElement } from "./exchange.js";
 import type { Segment } from "./load.js";
 import { createContext, type NormalizeContext } from "./normalize.js";
+import { promptElements } from "./prompt.js";
 import { readExchanges } from "./read-lane.js";
 
 /** What the main thread sends: one segment of a capture to read (one at a time; the worker is ended by terminate()). */
@@ -82,7 +83,7 @@ async function readSegment(port: NonNullable<typeof parentPort>, state: WorkerSt
     for await (const exchange of reading) {
       batch.push(exchange);
       leaves += exchange.json?.pathIds.length ?? 0;
-      for (const element of exchange.prompt ? [...exchange.prompt.tools, ...exchange.prompt.system, ...exchange.prompt.messages] : []) {
+      for (const element of exchange.prompt ? promptElements(exchange.prompt) : []) {
         if (elements.has(element)) continue;
         elements.add(element);
         leaves += element.leaves.pathIds.length;

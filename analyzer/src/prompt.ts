@@ -172,6 +172,11 @@ function nameOf(value: unknown, field: "name" | "role"): string | null {
   return typeof name === "string" ? name : null;
 }
 
+/** The prompt's elements in the order of Prompt.starts: the tools, the system blocks, the messages. */
+export function promptElements(prompt: Prompt): PromptElement[] {
+  return [...prompt.tools, ...prompt.system, ...prompt.messages];
+}
+
 /** Where `prompt[kind][position]` starts among the body's leaves (Prompt.starts). */
 export function elementStart(prompt: Prompt, kind: PromptKind, position: number): number {
   const offset = kind === "tools" ? 0 : kind === "system" ? prompt.tools.length : prompt.tools.length + prompt.system.length;
@@ -217,8 +222,7 @@ export function promptOf(body: unknown, flat: Flattened, keys: ElementKeys): Pro
 export function bodyLeaves(leaves: JsonLeaves, prompt: Prompt | null): BodyLeaves {
   const covered = new Uint8Array(leaves.pathIds.length);
   if (prompt) {
-    const all = [...prompt.tools, ...prompt.system, ...prompt.messages];
-    all.forEach((element, i) => covered.fill(1, prompt.starts[i] as number, (prompt.starts[i] as number) + element.leaves.pathIds.length));
+    promptElements(prompt).forEach((element, i) => covered.fill(1, prompt.starts[i] as number, (prompt.starts[i] as number) + element.leaves.pathIds.length));
   }
   let count = 0;
   for (let i = 0; i < covered.length; i++) if (covered[i] === 0) count += 1;
