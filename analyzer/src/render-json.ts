@@ -50,12 +50,16 @@ export function* stringifyInPieces(value: unknown): Generator<string> {
     let first = true;
     for (const key of Object.keys(node).sort()) {
       const member: unknown = (node as Record<string, unknown>)[key];
-      const text = isWalked(member) ? "" : stringify(member);
-      if (text === undefined) continue; // undefined and functions are left out, as stringify does
-      yield* add(`${first ? "" : ","}${JSON.stringify(key)}:`);
+      const name = `${first ? "" : ","}${JSON.stringify(key)}:`;
+      if (isWalked(member)) {
+        yield* add(name);
+        yield* walk(member);
+      } else {
+        const text = stringify(member);
+        if (text === undefined) continue; // undefined and functions are left out, as stringify does
+        yield* add(name + text);
+      }
       first = false;
-      if (isWalked(member)) yield* walk(member);
-      else yield* add(text);
     }
     yield* add("}");
   }
