@@ -64,8 +64,12 @@ export async function fileSize(file: string): Promise<number> {
     return info.size;
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError(`${file}: cannot read file (${describeFsError(error)})`);
+    throw unreadable(file, error);
   }
+}
+
+function unreadable(file: string, error: unknown): InputError {
+  return new InputError(`${file}: cannot read file (${describeFsError(error)})`);
 }
 
 function describeFsError(error: unknown): string {
@@ -127,12 +131,11 @@ class LineAssembly {
 export async function* readLineBytes(file: string, onBytes?: (bytes: number) => void, segment?: Segment): AsyncGenerator<LineBytes> {
   await fileSize(file);
   if (segment && segment.end <= segment.start) return;
-  const cannotRead = (error: unknown) => new InputError(`${file}: cannot read file (${describeFsError(error)})`);
   let handle: FileHandle;
   try {
     handle = await open(file, "r");
   } catch (error) {
-    throw cannotRead(error);
+    throw unreadable(file, error);
   }
   const chunk = Buffer.allocUnsafeSlow(READ_CHUNK);
   const assembly = new LineAssembly();
@@ -145,7 +148,7 @@ export async function* readLineBytes(file: string, onBytes?: (bytes: number) => 
       try {
         ({ bytesRead: read } = await handle.read(chunk, 0, Math.min(READ_CHUNK, end - position), position));
       } catch (error) {
-        throw cannotRead(error);
+        throw unreadable(file, error);
       }
       if (read === 0) break;
       position += read;
@@ -283,7 +286,7 @@ export async function planSegments(file: string, bytes: number): Promise<Segment
         position += bytesRead;
       }
     } catch (error) {
-      throw new InputError(`${file}: cannot read file (${describeFsError(error)})`);
+      throw unreadable(file, error);
     } finally {
       await handle?.close();
     }
