@@ -158,17 +158,24 @@ class RawJson:
 JSON_WHITESPACE = " \t\n\r"  # str.strip() alone would also take what JSON does not allow, a no-break space say
 
 
+def writable_as_sent(text: str, secret_forms: list[str]) -> bool:
+    """Whether JSON text may go into the record as it is (RawJson): one line, and no known secret in it."""
+    if "\n" in text or "\r" in text:
+        return False
+    # Escapes matter only where there is a secret they could spell another way; a two-character search costs a
+    # millisecond per megabyte, a search for one backslash a twentieth of that.
+    if secret_forms and "\\" in text and ("\\u" in text or "\\/" in text):
+        return False
+    return not contains_secret(text, secret_forms)
+
+
 def json_body(decoded: bytes, secret_forms: list[str]) -> RawJson | Any | None:
     """The body as JSON (RawJson when it can be written as it is), or None when it is not strict JSON."""
     try:
         text = decoded.decode("utf-8").strip(JSON_WHITESPACE)
     except ValueError:
         return None
-    # Escapes matter only where there is a secret they could spell another way; a two-character search costs a
-    # millisecond per megabyte, a search for one backslash a twentieth of that.
-    as_sent = not ("\n" in text or "\r" in text)
-    as_sent = as_sent and not (secret_forms and "\\" in text and ("\\u" in text or "\\/" in text))
-    if as_sent and not contains_secret(text, secret_forms):
+    if writable_as_sent(text, secret_forms):
         return RawJson(text) if is_strict_json(text) else None
     try:
         return parse_json(text)
