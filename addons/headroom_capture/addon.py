@@ -78,6 +78,23 @@ def snapshot_response(response: http.Response | None) -> ResponseSnapshot | None
     )
 
 
+# Request.pretty_host parses the Host header (a regular expression and a host name check) at every call; a lane
+# talks to a handful of hosts, so each answer is kept, by the two values it is made of.
+PRETTY_HOSTS: dict[tuple[str | None, str], str] = {}
+PRETTY_HOSTS_KEPT = 256
+
+
+def pretty_host(request: http.Request) -> str:
+    """`request.pretty_host`, parsed once per Host header and host."""
+    key = (request.host_header, request.host)
+    host = PRETTY_HOSTS.get(key)
+    if host is None:
+        if len(PRETTY_HOSTS) >= PRETTY_HOSTS_KEPT:
+            PRETTY_HOSTS.clear()
+        host = PRETTY_HOSTS[key] = request.pretty_host
+    return host
+
+
 def snapshot(exchange: Exchange, error: dict[str, str] | None, response: http.Response | None) -> ExchangeSnapshot:
     request = exchange.flow.request
     ended_at = time.time()
@@ -88,7 +105,7 @@ def snapshot(exchange: Exchange, error: dict[str, str] | None, response: http.Re
         timestamp=request.timestamp_start,
         method=request.method,
         url=request.url if request.method != "CONNECT" else f"{request.host}:{request.port}",
-        host=request.pretty_host,
+        host=pretty_host(request),
         http_version=request.http_version,
         request_headers=header_fields(request),
         request_raw=request.raw_content or b"",
@@ -256,8 +273,8 @@ class Capture:
             return False
         if config.include_hosts is None:
             return True
-        hosts = {flow.request.host.lower().rstrip("."), flow.request.pretty_host.lower().rstrip(".")}
-        return not hosts.isdisjoint(config.include_hosts)
+        request = flow.request
+        return any(host.lower().rstrip(".") in config.include_hosts for host in (request.host, pretty_host(request)))
 
     def start(self, flow: http.HTTPFlow) -> None:
         self.exchanges[flow.id] = Exchange(flow=flow, sequence=self.next_sequence)
