@@ -1,6 +1,6 @@
 """
-What a hook keeps of an exchange (a snapshot: plain values, cheap to take on mitmproxy's event loop) and the
-capture record built from it on the writer (schema/capture-record.v1.schema.json).
+What a hook keeps of an exchange (a snapshot: plain values in named tuples, cheap to take on mitmproxy's event loop
+and to pickle) and the capture record built from it on the writer (schema/capture-record.v1.schema.json).
 
 Nothing here imports mitmproxy: records are built in the writer process, which starts fast and owns the file.
 """
@@ -10,7 +10,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .bodies import DecodeError, RawJson, decode_content, parse_json, request_body_fields
 from .options import Config
@@ -25,8 +25,7 @@ MAX_ERROR_MESSAGE = 500
 HeaderList = tuple[tuple[bytes, bytes], ...]
 
 
-@dataclass(frozen=True)
-class ResponseSnapshot:
+class ResponseSnapshot(NamedTuple):
     status: int
     headers: HeaderList
     raw: bytes | None  # None: the body was streamed past (see ExchangeSnapshot.streamed) or never arrived
@@ -34,8 +33,7 @@ class ResponseSnapshot:
     timestamp_end: float | None
 
 
-@dataclass(frozen=True)
-class ExchangeSnapshot:
+class ExchangeSnapshot(NamedTuple):
     sequence: int
     timestamp: float
     method: str

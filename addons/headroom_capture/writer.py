@@ -33,14 +33,13 @@ import signal
 import struct
 import sys
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import IO, Any
 
 from .body_ring import BodyRing
 from .capture_file import CaptureFile
 from .options import Config
-from .record import ExchangeSnapshot, StreamState, build_line
+from .record import ExchangeSnapshot, ResponseSnapshot, StreamState, build_line
 
 logger = logging.getLogger(__name__)
 
@@ -111,14 +110,20 @@ def read_frame(source: IO[bytes], ring: BodyRing | None = None) -> tuple[Any, ..
 
 
 def detach_bodies(message: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[bytes | None]]:
-    """The message without its body bytes, and those bytes (None where a response has no body)."""
+    """
+    The message without its body bytes, and those bytes (None where a response has no body). A snapshot travels as
+    plain tuples: a named tuple pickles five times slower, and this runs on the event loop.
+    """
     if message[0] == "chunk":
         return message[:2], [message[2]]
     if message[0] == "record":
         snapshot: ExchangeSnapshot = message[1]
         response = snapshot.response
-        light = replace(snapshot, request_raw=b"", response=replace(response, raw=None) if response else None)
-        return ("record", light), [snapshot.request_raw, response.raw if response else None]
+        fields: list[Any] = list(snapshot)
+        fields[REQUEST_RAW] = b""
+        if response is not None:
+            fields[RESPONSE] = (*response[:RESPONSE_RAW], None, *response[RESPONSE_RAW + 1 :])
+        return ("record", tuple(fields)), [snapshot.request_raw, response.raw if response else None]
     return message, []
 
 
@@ -126,10 +131,16 @@ def attach_bodies(message: tuple[Any, ...], blobs: list[bytes | None]) -> tuple[
     if message[0] == "chunk":
         return (*message, blobs[0] or b"")
     if message[0] == "record":
-        snapshot: ExchangeSnapshot = message[1]
-        response = replace(snapshot.response, raw=blobs[1]) if snapshot.response else None
-        return ("record", replace(snapshot, request_raw=blobs[0] or b"", response=response))
+        snapshot = ExchangeSnapshot._make(message[1])
+        response = snapshot.response and ResponseSnapshot._make(snapshot.response)._replace(raw=blobs[1])
+        return ("record", snapshot._replace(request_raw=blobs[0] or b"", response=response))
     return message
+
+
+# Where the bodies sit in a snapshot's fields.
+REQUEST_RAW = ExchangeSnapshot._fields.index("request_raw")
+RESPONSE = ExchangeSnapshot._fields.index("response")
+RESPONSE_RAW = ResponseSnapshot._fields.index("raw")
 
 
 # --- the writer process ----------------------------------------------------------------------------------------
