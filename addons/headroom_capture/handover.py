@@ -147,11 +147,10 @@ class Writer:
     # -- the pipe
 
     def writer_input(self) -> int:
-        """The writer's stdin (non-blocking), starting a writer first if there is none or it died."""
-        if self.process is not None and self.process.poll() is not None:
-            logger.error("capture: the record writer stopped (status %s); starting a new one", self.process.returncode)
-            self.forget_pending()
-            self.process = None
+        """
+        The writer's stdin (non-blocking), starting a writer first if there is none. A writer that died is noticed
+        when the pipe refuses a write (`lose`), not asked after at every message.
+        """
         if self.process is None:
             self.process = self.start_process()
         if self.process.stdin is None:
@@ -226,6 +225,13 @@ class Writer:
 
     def lose(self, error: Exception) -> None:
         self.forget_pending()
+        if self.process is not None and self.process.poll() is not None:
+            logger.error("capture: the record writer stopped (status %s); starting a new one", self.process.returncode)
+            if self.process.stdin is not None:
+                with contextlib.suppress(OSError):
+                    self.process.stdin.close()
+            self.process = None
+            return
         if not self.lost_reported:
             logger.error("capture: cannot hand a record to the record writer: %s; records are lost", error)
             self.lost_reported = True

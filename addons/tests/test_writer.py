@@ -198,3 +198,22 @@ def test_bodies_over_the_ring_threshold_and_under_it_give_the_same_records(confi
     written = records(config)
     assert [record["request_json"]["marker"] for record in written] == [1, 2, 3]
     assert [record["request_body_size"] for record in written] == [len(json_body(size, 0)) for size in sizes]
+
+
+def test_a_writer_that_dies_is_logged_and_replaced_and_later_records_are_written(
+    config: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The pipe's refusal tells the addon its writer has gone; the record at hand is lost, the next one is written."""
+    writer = Writer(config)
+    writer.put(("record", exchange(1, json_body(200, 1))))
+    assert writer.flush(30)
+    first = writer.process
+    assert first is not None
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait(10)
+    writer.put(("record", exchange(2, json_body(200, 2))))  # refused by the dead writer's pipe: lost
+    writer.put(("record", exchange(3, json_body(200, 3))))
+    assert writer.flush(30)
+    writer.close()
+    assert [record["sequence"] for record in records(config)] == [1, 3]
+    assert "the record writer stopped (status -9); starting a new one" in caplog.text
