@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from .bodies import DecodeError, RawJson, decode_content, parse_json, request_body_fields
 from .options import Config
-from .redact import redact_header_fields, redact_url, scrub_value, secret_forms
+from .redact import json_escaped, redact_header_fields, redact_url, scrub_value, secret_forms
 from .usage import SseUsage, usage_from_json_body
 
 logger = logging.getLogger(__name__)
@@ -155,8 +155,8 @@ def timings(snapshot: ExchangeSnapshot) -> dict[str, float | None]:
     }
 
 
-def build_line(config: Config, snapshot: ExchangeSnapshot, stream: StreamState | None) -> str:
-    """One capture record as a JSON line (newline-terminated), secrets removed."""
+def build_line(config: Config, snapshot: ExchangeSnapshot, stream: StreamState | None) -> bytes:
+    """One capture record as a JSON line (UTF-8, newline-terminated), secrets removed."""
     secrets: set[str] = {config.proxy_token} if config.proxy_token else set()
     record: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -177,7 +177,7 @@ def build_line(config: Config, snapshot: ExchangeSnapshot, stream: StreamState |
     record["timings"] = timings(snapshot)
     if snapshot.error is not None:
         record["error"] = {"kind": snapshot.error["kind"], "message": snapshot.error["message"][:MAX_ERROR_MESSAGE]}
-    return dump_scrubbed(record, secrets, "\n")
+    return dump_scrubbed(record, secrets, b"\n")
 
 
 # A placeholder no real string can equal (a fresh UUID per process), replaced by the body's own JSON text.
@@ -188,23 +188,28 @@ def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
 
 
-def dump_scrubbed(record: dict[str, Any], secrets: set[str], end: str = "") -> str:
+RAW_JSON_MARK_WRITTEN = dumps(RAW_JSON_MARK).encode()
+
+
+def dump_scrubbed(record: dict[str, Any], secrets: set[str], end: bytes = b"") -> bytes:
     """
-    The record as one JSON line. Last line of defence: a known secret that turned up anywhere else (e.g. echoed in
-    the request JSON) is removed. The line is only searched; the record is walked only when something was found.
-    A RawJson body is written as it is (it was checked to hold no secret).
+    The record as one JSON line, UTF-8 (a lone surrogate from a header written as its escape). Last line of
+    defence: a known secret that turned up anywhere else (e.g. echoed in the request JSON) is removed. The line is
+    only searched; the record is walked only when something was found. A RawJson body is written as it is (it was
+    checked to hold no secret).
     """
     forms = secret_forms(secrets)
     raw = record.get("request_json")
     if isinstance(raw, RawJson):
         record = {**record, "request_json": RAW_JSON_MARK}
     line = dumps(record)
-    if any(json.dumps(form, ensure_ascii=False)[1:-1] in line for form in forms):
+    if any(json_escaped(form) in line for form in forms):
         if isinstance(raw, RawJson):
-            record = {**record, "request_json": parse_json(raw.text)}
+            record = {**record, "request_json": parse_json(raw.data.decode("utf-8"))}
             raw = None
         line = dumps(scrub_value(record, forms))
+    written = line.encode("utf-8", "backslashreplace")
     if isinstance(raw, RawJson):
-        before, _, after = line.partition(dumps(RAW_JSON_MARK))
-        return "".join((before, raw.text, after, end))  # one copy of a body that may be megabytes
-    return line + end
+        before, _, after = written.partition(RAW_JSON_MARK_WRITTEN)
+        return b"".join((before, raw.data, after, end))  # one copy of a body that may be megabytes
+    return written + end

@@ -152,6 +152,6 @@ def json_escaped(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-def contains_secret(text: str, forms: list[str]) -> bool:
-    """Whether JSON text holds a known secret anywhere, in its canonical JSON spelling."""
-    return any(json_escaped(form) in text for form in forms)
+def contains_secret(data: bytes, forms: list[str]) -> bool:
+    """Whether UTF-8 JSON text holds a known secret anywhere, in its canonical JSON spelling."""
+    return any(json_escaped(form).encode("utf-8", "surrogatepass") in data for form in forms)

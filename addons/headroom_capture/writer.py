@@ -172,7 +172,7 @@ class RecordBuilder:
         except Exception as e:  # noqa: BLE001 - one odd exchange must not stop the others being recorded
             logger.error("capture: could not build the record for sequence %d: %s", snapshot.sequence, e)
             return
-        self.file.append(line.encode("utf-8", "backslashreplace"))
+        self.file.append(line)
 
     def close(self) -> None:
         if self.file.lost:

@@ -157,7 +157,7 @@ def test_no_canary_reaches_a_record(
         first_chunk_at=None,
         ended_at=0.0,
     )
-    line = build_line(config(body_bytes), snapshot, None)
+    line = build_line(config(body_bytes), snapshot, None).decode("utf-8")
     record = json.loads(line)
     stored = base64.b64decode(record.get("request_body_b64", "")).decode("utf-8", "replace")
     for text in (line, stored, json.dumps(record, ensure_ascii=False)):

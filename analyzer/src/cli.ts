@@ -35,7 +35,7 @@ Exit codes:
   1   a report or sanitized capture could not be written, an unexpected failure, or
       a Node.js older than the package's engines range
   2   bad input: a missing or unreadable file; a line that is not JSON, a record
-      without method or url, a body nested deeper than 1000 levels or one that decodes
+      without method or url, a body nested deeper than 1024 levels or one that decodes
       to more than 64 MiB (all named as file:line); a file aggregate cannot read as a report
   3   a --fail-on gate failed (its condition holds, or its value could not be counted);
       the reports are written in full

@@ -13,9 +13,11 @@ const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /**
  * The deepest nesting of arrays and objects a body may have. JSON.parse accepts any depth, but
  * the walks over a body recurse; a body nested 100,000 levels deep (no real request comes close:
- * Claude Code's deepest are tool schemas, ~10 levels) is bad input, not a stack overflow.
+ * Claude Code's deepest are tool schemas, ~10 levels) is bad input, not a stack overflow. 1,024 is
+ * the deepest body the capture addon records as JSON (its checker's limit), so every capture it
+ * writes can be read.
  */
-export const MAX_JSON_DEPTH = 1000;
+export const MAX_JSON_DEPTH = 1024;
 
 /** A value nested deeper than MAX_JSON_DEPTH; the caller names the record. */
 export class JsonTooDeepError extends Error {

@@ -36,7 +36,7 @@ describe("a request body nested 100,000 levels deep", () => {
   it.each(commands)("%s: one line naming file:line, exit 2", (_name, args) => {
     const result = runCli(args(deep));
     expect(result.status).toBe(2);
-    expect(expectOneLineError(result)).toMatch(new RegExp(`^headroom-analyze: error: ${deep}:2: (request body|record) is JSON nested deeper than 1000 levels$`));
+    expect(expectOneLineError(result)).toMatch(new RegExp(`^headroom-analyze: error: ${deep}:2: (request body|record) is JSON nested deeper than 1024 levels$`));
   });
 
   it("sanitize also refuses deep nesting outside the body", () => {
@@ -44,14 +44,19 @@ describe("a request body nested 100,000 levels deep", () => {
     const file = writeJsonl(dir, "deep-extra.jsonl", [line]);
     const result = runCli(["sanitize", file, join(dir, "extra-out.jsonl")]);
     expect(result.status).toBe(2);
-    expect(expectOneLineError(result)).toContain(`${file}:1: record is JSON nested deeper than 1000 levels`);
+    expect(expectOneLineError(result)).toContain(`${file}:1: record is JSON nested deeper than 1024 levels`);
   });
 
-  it("a body nested 900 levels is still read", () => {
-    const file = writeJsonl(dir, "900.jsonl", [deepLine(1, 900)]);
+  it("a body nested 1,024 levels (the deepest the capture addon records as JSON) is still read", () => {
+    const file = writeJsonl(dir, "1024.jsonl", [deepLine(1, 1023)]); // "messages" holds 1,023 levels: the body has 1,024
     expect(runCli(["summary", file]).status).toBe(0);
     expect(runCli(["--direct", file, "--headroom", file, "-q"]).status).toBe(0);
-    expect(runCli(["sanitize", file, join(dir, "900-out.jsonl"), "-q"]).status).toBe(0);
+    expect(runCli(["sanitize", file, join(dir, "1024-out.jsonl"), "-q"]).status).toBe(0);
+  });
+
+  it("a body nested 1,025 levels is refused", () => {
+    const file = writeJsonl(dir, "1025.jsonl", [deepLine(1, 1024)]);
+    expect(expectOneLineError(runCli(["summary", file]))).toContain(`${file}:1: request body is JSON nested deeper than 1024 levels`);
   });
 });
 
