@@ -59,6 +59,7 @@ class Exchange:
     flow: http.HTTPFlow
     sequence: int
     tee: StreamTee | None = None
+    body_sent: bytes | None = None  # the request body as handed to the writer ahead of the record
 
 
 def header_fields(message: http.Message) -> tuple[tuple[bytes, bytes], ...]:
@@ -95,6 +96,12 @@ def pretty_host(request: http.Request) -> str:
     return host
 
 
+def request_raw(exchange: Exchange) -> bytes | None:
+    """The request body for the record: None when the writer has it already (unless an addon changed it since)."""
+    raw = exchange.flow.request.raw_content or b""
+    return None if raw is exchange.body_sent else raw
+
+
 def snapshot(exchange: Exchange, error: dict[str, str] | None, response: http.Response | None) -> ExchangeSnapshot:
     request = exchange.flow.request
     ended_at = time.time()
@@ -108,7 +115,7 @@ def snapshot(exchange: Exchange, error: dict[str, str] | None, response: http.Re
         host=pretty_host(request),
         http_version=request.http_version,
         request_headers=header_fields(request),
-        request_raw=request.raw_content or b"",
+        request_raw=request_raw(exchange),
         response=snapshot_response(response),
         streamed=exchange.tee is not None or bool(response is not None and response.stream),
         first_chunk_at=exchange.tee.first_chunk_at if exchange.tee else None,
@@ -184,6 +191,8 @@ class Capture:
             logger.warning("capture: cannot read %s to continue its numbering: %s", config.output, e)
         self.writer = Writer(config)
         self.writer.start()
+        for exchange in self.exchanges.values():
+            exchange.body_sent = None  # the new writer has not seen it: it goes with the record
 
     def running(self) -> None:
         if self.config is not None:
@@ -206,6 +215,22 @@ class Capture:
             flow.request.headers[PROXY_TOKEN_HEADER] = config.proxy_token
         if self.included(flow):
             self.start(flow)
+
+    def request(self, flow: http.HTTPFlow) -> None:
+        """
+        The request is complete and goes upstream once this step ends; its body goes to the writer right after, so
+        that the copy happens while the upstream answers rather than after the response, in the way of the next
+        request.
+        """
+        exchange = self.exchanges.get(flow.id)
+        body = flow.request.raw_content
+        if exchange is None or self.writer is None or not body:
+            return
+        try:
+            self.writer.put(("request", exchange.sequence, body))
+            exchange.body_sent = body
+        except Exception as e:  # noqa: BLE001 - a capture problem never breaks traffic
+            logger.error("capture: could not hand over the request body of sequence %d: %s", exchange.sequence, e)
 
     def responseheaders(self, flow: http.HTTPFlow) -> None:
         response = flow.response

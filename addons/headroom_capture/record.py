@@ -41,7 +41,7 @@ class ExchangeSnapshot(NamedTuple):
     host: str  # the host the client named
     http_version: str
     request_headers: HeaderList
-    request_raw: bytes
+    request_raw: bytes | None  # None: sent ahead in a ("request", sequence, body) message (addon.py `request`)
     response: ResponseSnapshot | None
     streamed: bool  # the response body went through a StreamTee, whose figures the writer holds
     first_chunk_at: float | None
@@ -171,7 +171,7 @@ def build_line(config: Config, snapshot: ExchangeSnapshot, stream: StreamState |
     }
     encoding = header(snapshot.request_headers, "content-encoding")
     record.update(
-        request_body_fields(snapshot.request_raw, encoding, config.body_bytes, secrets, secret_forms(secrets))
+        request_body_fields(snapshot.request_raw or b"", encoding, config.body_bytes, secrets, secret_forms(secrets))
     )
     record.update(response_fields(snapshot, stream, secrets))
     record["timings"] = timings(snapshot)

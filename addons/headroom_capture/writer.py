@@ -20,9 +20,10 @@ Its log lines travel back over its stdout and are logged by mitmdump, so they lo
 
 Messages, in order, each a pickled (message, body places) behind a 4-byte length, then the bodies that go in the
 pipe:
-  ("config", Config)  ("stream", sequence, content_encoding)  ("chunk", sequence, bytes)
+  ("config", Config)  ("request", sequence, body)  ("stream", sequence, content_encoding)  ("chunk", sequence, bytes)
   ("record", ExchangeSnapshot)  ("flush", token)
-and back: ("log", level, text)  ("flushed", token).
+and back: ("log", level, text)  ("flushed", token). A request's body goes ahead of its record, while the upstream
+answers; the record then carries none (request_raw None).
 """
 
 import contextlib
@@ -114,7 +115,7 @@ def detach_bodies(message: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[bytes
     The message without its body bytes, and those bytes (None where a response has no body). A snapshot travels as
     plain tuples: a named tuple pickles five times slower, and this runs on the event loop.
     """
-    if message[0] == "chunk":
+    if message[0] in ("chunk", "request"):
         return message[:2], [message[2]]
     if message[0] == "record":
         snapshot: ExchangeSnapshot = message[1]
@@ -128,12 +129,12 @@ def detach_bodies(message: tuple[Any, ...]) -> tuple[tuple[Any, ...], list[bytes
 
 
 def attach_bodies(message: tuple[Any, ...], blobs: list[bytes | None]) -> tuple[Any, ...]:
-    if message[0] == "chunk":
+    if message[0] in ("chunk", "request"):
         return (*message, blobs[0] or b"")
     if message[0] == "record":
         snapshot = ExchangeSnapshot._make(message[1])
         response = snapshot.response and ResponseSnapshot._make(snapshot.response)._replace(raw=blobs[1])
-        return ("record", snapshot._replace(request_raw=blobs[0] or b"", response=response))
+        return ("record", snapshot._replace(request_raw=blobs[0], response=response))
     return message
 
 
@@ -153,10 +154,13 @@ class RecordBuilder:
         self.config = config
         self.file = CaptureFile(config.output)
         self.streams: dict[int, StreamState] = {}
+        self.request_bodies: dict[int, bytes] = {}  # sent ahead of their records, by sequence
 
     def handle(self, message: tuple[Any, ...]) -> None:
         kind = message[0]
-        if kind == "chunk":
+        if kind == "request":
+            self.request_bodies[message[1]] = message[2]
+        elif kind == "chunk":
             stream = self.streams.get(message[1])
             if stream is not None:
                 stream.feed(message[2])
@@ -167,6 +171,12 @@ class RecordBuilder:
 
     def record(self, snapshot: ExchangeSnapshot) -> None:
         stream = self.streams.pop(snapshot.sequence, None)
+        body = self.request_bodies.pop(snapshot.sequence, None)
+        if snapshot.request_raw is None:
+            if body is None:  # sent to a writer that has died since: its figures would be wrong
+                logger.error("capture: the request body of sequence %d was lost; no record", snapshot.sequence)
+                return
+            snapshot = snapshot._replace(request_raw=body)
         try:
             line = build_line(self.config, snapshot, stream)
         except Exception as e:  # noqa: BLE001 - one odd exchange must not stop the others being recorded

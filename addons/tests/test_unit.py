@@ -494,6 +494,41 @@ def test_only_json_whitespace_around_a_body_is_taken_as_json() -> None:
     assert bodies.json_body('\u00a0{"a":1}'.encode(), []) is None  # a no-break space is not JSON
 
 
+def test_a_request_body_handed_over_at_the_request_hook_is_the_records_body(addon: Capture, output: Path) -> None:
+    """The body goes to the writer when the request goes upstream; the record, at the response, refers to it."""
+    addon.requestheaders(flow := anthropic_flow(body=b'{"model":"ahead"}'))
+    addon.request(flow)
+    exchange = addon.exchanges[flow.id]
+    assert exchange.body_sent is flow.request.raw_content
+    addon.response(flow)
+    (record,) = records(output, addon)
+    assert record["request_json"] == {"model": "ahead"}
+    assert record["request_body_size"] == len(b'{"model":"ahead"}')
+
+
+def test_a_request_body_changed_after_the_request_hook_is_recorded_as_it_went(addon: Capture, output: Path) -> None:
+    addon.requestheaders(flow := anthropic_flow(body=b'{"model":"before"}'))
+    addon.request(flow)
+    flow.request.content = b'{"model":"after"}'  # another addon, later in the chain
+    addon.response(flow)
+    addon.requestheaders(second := anthropic_flow(body=b'{"model":"second"}'))
+    addon.request(second)
+    addon.response(second)
+    assert [record["request_json"]["model"] for record in records(output, addon)] == ["after", "second"]
+
+
+def test_a_request_body_sent_ahead_to_a_writer_replaced_since_goes_with_the_record(output: Path) -> None:
+    """New settings start a new writer; an exchange whose body only the old one saw is still recorded whole."""
+    capture = Capture({"CAPTURE_LANE": "unit", "CAPTURE_OUTPUT": str(output)})
+    with running(capture) as tctx:
+        capture.requestheaders(flow := anthropic_flow(body=b'{"model":"kept"}'))
+        capture.request(flow)
+        tctx.configure(capture, capture_output=str(output.with_name("after.jsonl")))
+        capture.response(flow)
+        (record,) = records(output.with_name("after.jsonl"), capture)
+    assert record["request_json"] == {"model": "kept"}
+
+
 def test_non_json_body_is_capped_base64(addon: Capture, output: Path) -> None:
     body = b"\x00\x01 not json at all, and long"
     addon.requestheaders(flow := anthropic_flow(body=body))
