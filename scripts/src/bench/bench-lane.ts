@@ -4,8 +4,12 @@
  * Two mitmdumps on loopback in front of one local upstream: one plain (no addon), one with
  * addons/mitm_capture.py recording every exchange. Many short rounds alternate between them, so that
  * whatever else the machine is doing weighs on both alike, and each figure compares measurements taken
- * moments apart. Two figures, each with its target:
- *   - throughput: 100 KB JSON POSTs, 8 at a time; the median over rounds of lane / plain (>= 0.9);
+ * moments apart. The rounds are spread over several fresh pairs of processes: one process runs a few
+ * percent faster or slower than another of the same program for its whole life (hash seed, memory
+ * layout), which no number of rounds with the same pair averages out. Two figures, each with its target:
+ *   - throughput: 100 KB JSON POSTs, 8 at a time; the median over rounds of lane / plain (>= 0.9). Each
+ *     block starts once the lane has written every record so far: the writer, catching up on the last
+ *     records of a lane block, would otherwise run during the plain block that follows;
  *   - latency: 1 MB POSTs one at a time, measured once the lane has written every record of the
  *     throughput rounds; lane p50 - plain p50 (<= 1 ms).
  * The upstream runs in a worker thread so that the client's event loop only measures.
@@ -26,7 +30,8 @@ import { CAPTURE_ADDON as ADDON, VENV_MITMDUMP as MITMDUMP } from "../lanes/repo
 const argv = yargs(hideBin(process.argv))
   .scriptName("bench-lane")
   .usage("$0: a capture lane against plain mitmdump, same run, loopback only")
-  .option("rounds", { type: "number", default: 20, describe: "Alternating rounds per proxy, for each figure" })
+  .option("pairs", { type: "number", default: 6, describe: "Fresh pairs of mitmdumps (plain and lane) the rounds are spread over" })
+  .option("rounds", { type: "number", default: 4, describe: "Alternating rounds per pair, for each figure" })
   .option("throughput-requests", { type: "number", default: 150, describe: "100 KB POSTs per round" })
   .option("latency-requests", { type: "number", default: 20, describe: "1 MB POSTs per round" })
   .strict()
@@ -87,14 +92,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
+/** The mitmdumps running now, for an interrupted run to stop. */
+const running = new Set<ResultPromise>();
+
 async function startProxy(name: string, work: string, withAddon: boolean): Promise<Proxy> {
   const port = await freePort();
   const args = ["--listen-host", "127.0.0.1", "-p", String(port), "--set", `confdir=${path.join(work, `conf-${name}`)}`, "--set", "flow_detail=0"];
   if (withAddon) {
-    args.push("-s", ADDON, "--set", "capture_lane=bench", "--set", `capture_output=${path.join(work, "bench.jsonl")}`);
+    args.push("-s", ADDON, "--set", "capture_lane=bench", "--set", `capture_output=${capturePath(work, name)}`);
     args.push("--set", "capture_include_hosts=127.0.0.1");
   }
   const child = execa(MITMDUMP, args, { reject: false, stdout: "pipe", stderr: "pipe", env: { PYTHONUNBUFFERED: "1" } });
+  running.add(child);
+  void child.finally(() => running.delete(child));
   const deadline = Date.now() + 30_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`mitmdump (${name}) exited: ${(await child).stderr}`);
@@ -248,76 +258,110 @@ function alternating(round: number, plain: Proxy, lane: Proxy): Proxy[] {
 // Requests each proxy serves before the measured rounds.
 const WARM_UP = { throughput: 100, latency: 5 };
 
+/** What one pair of mitmdumps measured. */
+interface PairFigures {
+  rates: { plain: number[]; lane: number[] };
+  times: { plain: number[]; lane: number[] };
+  cpuMs: { plain: number; lane: number; writer: number };
+  recorded: number;
+  expected: number;
+}
+
+/** A fresh plain mitmdump and a fresh lane: warmed up, then the alternating rounds of both figures. */
+async function measurePair(pair: number, work: string, upstreamPort: number, small: Buffer, large: Buffer): Promise<PairFigures> {
+  const proxies: Proxy[] = [];
+  try {
+    const plain = await startProxy(`plain-${pair}`, work, false);
+    proxies.push(plain);
+    const lane = await startProxy(`lane-${pair}`, work, true);
+    proxies.push(lane);
+    for (const proxy of proxies) {
+      await throughput(proxy, upstreamPort, small, WARM_UP.throughput, 8);
+      await latencies(proxy, upstreamPort, large, WARM_UP.latency);
+    }
+    const rates = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
+    const times = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
+    const of = (figures: Map<Proxy, number[]>, proxy: Proxy): number[] => figures.get(proxy) ?? [];
+    const cpuBefore = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
+    const countRecords = recordCounter(capturePath(work, lane.name));
+    const warmUp = WARM_UP.throughput + WARM_UP.latency;
+    let handed = warmUp;
+    for (let round = 0; round < argv.rounds; round++) {
+      for (const proxy of alternating(round, plain, lane)) {
+        await recordsWritten(countRecords, handed);
+        of(rates, proxy).push(await throughput(proxy, upstreamPort, small, argv["throughput-requests"], 8));
+        if (proxy === lane) handed += argv["throughput-requests"];
+      }
+      console.error(`pair ${pair}, throughput round ${round + 1}/${argv.rounds}: plain ${of(rates, plain).at(-1)?.toFixed(0)}, lane ${of(rates, lane).at(-1)?.toFixed(0)} req/s`);
+    }
+    // The latency figure is the lane's cost per request, not the tail of the throughput rounds' records.
+    await recordsWritten(countRecords, warmUp + argv.rounds * argv["throughput-requests"]);
+    for (let round = 0; round < argv.rounds; round++) {
+      for (const proxy of alternating(round, plain, lane)) of(times, proxy).push(...(await latencies(proxy, upstreamPort, large, argv["latency-requests"])));
+    }
+    const cpuAfter = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
+    const cpuMs = (proxy: Proxy, part: "own" | "children"): number => ((cpuAfter.get(proxy)?.[part] ?? 0) - (cpuBefore.get(proxy)?.[part] ?? 0)) * 1000;
+    for (const proxy of proxies) proxy.process.kill("SIGINT");
+    await Promise.all(proxies.map((proxy) => proxy.process));
+    return {
+      rates: { plain: of(rates, plain), lane: of(rates, lane) },
+      times: { plain: of(times, plain), lane: of(times, lane) },
+      cpuMs: { plain: cpuMs(plain, "own"), lane: cpuMs(lane, "own"), writer: cpuMs(lane, "children") },
+      recorded: countRecords(),
+      expected: warmUp + argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]),
+    };
+  } finally {
+    for (const proxy of proxies) if (proxy.process.exitCode === null) proxy.process.kill("SIGKILL");
+    await Promise.allSettled(proxies.map((proxy) => proxy.process));
+  }
+}
+
+function capturePath(work: string, laneName: string): string {
+  return path.join(work, `${laneName}.jsonl`);
+}
+
 async function main(): Promise<void> {
   const work = mkdtempSync(path.join(tmpdir(), "bench-lane-"));
   const upstream = await startUpstream();
-  const proxies: Proxy[] = [];
-  // Ctrl-C or a kill: stop both mitmdumps and remove the work folder before leaving.
+  // Ctrl-C or a kill: stop the mitmdumps and remove the work folder before leaving.
   const interrupted = (signal: NodeJS.Signals) => {
-    for (const proxy of proxies) proxy.process.kill("SIGKILL");
+    for (const child of running) child.kill("SIGKILL");
     rmSync(work, { recursive: true, force: true });
     process.exit(signal === "SIGINT" ? 130 : 143);
   };
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    const plain = await startProxy("plain", work, false);
-    proxies.push(plain);
-    const lane = await startProxy("lane", work, true);
-    proxies.push(lane);
     const small = messagesBody(100 * 1024);
     const large = messagesBody(1024 * 1024);
-    // Warm both up (TLS-free, but connection pools, JIT and the writer process).
-    for (const proxy of proxies) {
-      await throughput(proxy, upstream.port, small, WARM_UP.throughput, 8);
-      await latencies(proxy, upstream.port, large, WARM_UP.latency);
-    }
-    const rate = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
-    const times = new Map<Proxy, number[]>([[plain, []], [lane, []]]);
-    const of = (figures: Map<Proxy, number[]>, proxy: Proxy): number[] => figures.get(proxy) ?? [];
-    const cpuBefore = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
-    const countRecords = recordCounter(path.join(work, "bench.jsonl"));
-    const warmUp = WARM_UP.throughput + WARM_UP.latency;
-    for (let round = 0; round < argv.rounds; round++) {
-      for (const proxy of alternating(round, plain, lane)) of(rate, proxy).push(await throughput(proxy, upstream.port, small, argv["throughput-requests"], 8));
-      console.error(`throughput round ${round + 1}/${argv.rounds}: plain ${of(rate, plain).at(-1)?.toFixed(0)}, lane ${of(rate, lane).at(-1)?.toFixed(0)} req/s`);
-    }
-    // The latency figure is the lane's cost per request, not the tail of the throughput rounds' records.
-    await recordsWritten(countRecords, warmUp + argv.rounds * argv["throughput-requests"]);
-    for (let round = 0; round < argv.rounds; round++) {
-      for (const proxy of alternating(round, plain, lane)) of(times, proxy).push(...(await latencies(proxy, upstream.port, large, argv["latency-requests"])));
-    }
-    const cpuAfter = new Map(proxies.map((proxy) => [proxy, proxyCpuSeconds(proxy)]));
-    const measured = argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]);
-    const cpuPerRequest = (proxy: Proxy, part: "own" | "children"): number =>
-      (((cpuAfter.get(proxy)?.[part] ?? 0) - (cpuBefore.get(proxy)?.[part] ?? 0)) * 1000) / measured;
-    for (const proxy of proxies) proxy.process.kill("SIGINT");
-    await Promise.all(proxies.map((proxy) => proxy.process));
-    const recorded = countRecords();
-    const expected = warmUp + argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]);
-    const plainRate = median(of(rate, plain));
-    const laneRate = median(of(rate, lane));
-    const ratios = of(rate, lane).map((laneRound, round) => laneRound / (of(rate, plain)[round] ?? Number.NaN));
+    const pairs: PairFigures[] = [];
+    for (let pair = 1; pair <= argv.pairs; pair++) pairs.push(await measurePair(pair, work, upstream.port, small, large));
+    const all = (pick: (figures: PairFigures) => number[]): number[] => pairs.flatMap(pick);
+    const sum = (pick: (figures: PairFigures) => number): number => pairs.reduce((total, figures) => total + pick(figures), 0);
+    const ratios = pairs.flatMap((figures) => figures.rates.lane.map((laneRate, round) => laneRate / (figures.rates.plain[round] ?? Number.NaN)));
     const ratio = median(ratios);
-    const plainP50 = median(of(times, plain));
-    const laneP50 = median(of(times, lane));
+    const plainP50 = median(all((figures) => figures.times.plain));
+    const laneP50 = median(all((figures) => figures.times.lane));
     const added = laneP50 - plainP50;
+    const measured = argv.pairs * argv.rounds * (argv["throughput-requests"] + argv["latency-requests"]);
+    const cpuPerRequest = (part: "plain" | "lane" | "writer"): string => (sum((figures) => figures.cpuMs[part]) / measured).toFixed(2);
+    const recorded = sum((figures) => figures.recorded);
+    const expected = sum((figures) => figures.expected);
+    const rounds = ratios.length;
     const verdict = (ok: boolean) => (ok ? "met" : "MISSED");
     console.log(
       [
-        `Throughput, 100 KB JSON POSTs, 8 concurrent (median of ${argv.rounds} rounds): plain ${plainRate.toFixed(0)} req/s, lane ${laneRate.toFixed(0)} req/s`,
-        `  lane / plain per round: ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
+        `Throughput, 100 KB JSON POSTs, 8 concurrent (median of ${rounds} rounds over ${argv.pairs} pairs of mitmdumps): plain ${median(all((figures) => figures.rates.plain)).toFixed(0)} req/s, lane ${median(all((figures) => figures.rates.lane)).toFixed(0)} req/s`,
+        ...pairs.map((figures, index) => `  lane / plain per round, pair ${index + 1}: ${figures.rates.lane.map((laneRate, round) => (laneRate / (figures.rates.plain[round] ?? Number.NaN)).toFixed(2)).join(", ")}`),
         `Throughput ratio lane / plain (median over rounds): ${ratio.toFixed(2)} (target >= 0.9: ${verdict(ratio >= 0.9)})`,
-        `Latency, 1 MB POSTs one at a time (${of(times, plain).length} each): p50 plain ${plainP50.toFixed(2)} ms, lane ${laneP50.toFixed(2)} ms`,
+        `Latency, 1 MB POSTs one at a time (${all((figures) => figures.times.plain).length} each): p50 plain ${plainP50.toFixed(2)} ms, lane ${laneP50.toFixed(2)} ms`,
         `Added p50: ${added.toFixed(2)} ms (target <= 1 ms: ${verdict(added <= 1)})`,
-        `CPU per request (ms, both sizes): plain mitmdump ${cpuPerRequest(plain, "own").toFixed(2)}; lane mitmdump ${cpuPerRequest(lane, "own").toFixed(2)} + record writer ${cpuPerRequest(lane, "children").toFixed(2)}`,
-        `Records written by the lane: ${recorded} of ${expected}`,
+        `CPU per request (ms, both sizes): plain mitmdump ${cpuPerRequest("plain")}; lane mitmdump ${cpuPerRequest("lane")} + record writer ${cpuPerRequest("writer")}`,
+        `Records written by the lanes: ${recorded} of ${expected}`,
       ].join("\n"),
     );
     if (recorded !== expected) process.exitCode = 1;
   } finally {
-    for (const proxy of proxies) if (proxy.process.exitCode === null) proxy.process.kill("SIGKILL");
-    await Promise.allSettled(proxies.map((proxy) => proxy.process));
     await upstream.stop();
     rmSync(work, { recursive: true, force: true });
   }
