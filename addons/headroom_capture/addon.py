@@ -298,8 +298,9 @@ class Capture:
             return False
         if config.include_hosts is None:
             return True
+        hosts = config.include_hosts
         request = flow.request
-        return any(host.lower().rstrip(".") in config.include_hosts for host in (request.host, pretty_host(request)))
+        return request.host.lower().rstrip(".") in hosts or pretty_host(request).lower().rstrip(".") in hosts
 
     def start(self, flow: http.HTTPFlow) -> None:
         self.exchanges[flow.id] = Exchange(flow=flow, sequence=self.next_sequence)
